@@ -1,0 +1,38 @@
+"""The one way an HTTP function is put together: logger, metrics, tracer, resolver, handler.
+
+A function's app.py names its routers and calls `http_handler`; nothing else is repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagestudio import observability
+from imagestudio.api.resolver import build_resolver
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def http_handler(
+    *routers: Router, configure: Callable[[APIGatewayHttpResolver], None] | None = None
+) -> Handler:
+    logger = observability.logger()
+    metrics = observability.metrics()
+    tracer = observability.tracer()
+    app = build_resolver(*routers, logger=logger)
+    if configure is not None:
+        configure(app)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler(capture_response=False)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,13 @@
+"""Every router of the API, so the docs function can publish one OpenAPI document for all of them.
+
+A new area adds its router here; tests check that template.yaml routes and these routers agree.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from imagestudio.api.catalog_routes import catalog_router, estimate_router
+from imagestudio.api.health_routes import router as health_router
+
+ALL_ROUTERS: tuple[Router, ...] = (health_router, catalog_router, estimate_router)

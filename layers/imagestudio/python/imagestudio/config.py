@@ -1,0 +1,60 @@
+"""Typed settings built from environment variables, once per function at cold start.
+
+On AWS each function has its own process and environment. The offline stack runs every
+function in one process, so it hands each invocation its own view of the variables through
+`environment_view`; settings always read through `environ()`, never `os.environ` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+_env_view: ContextVar[Mapping[str, str] | None] = ContextVar("imagestudio_env_view", default=None)
+
+
+def environ() -> Mapping[str, str]:
+    """The environment of the running function (a per-invocation view offline, os.environ on AWS)."""
+    view = _env_view.get()
+    return view if view is not None else os.environ
+
+
+@contextmanager
+def environment_view(variables: Mapping[str, str]) -> Iterator[None]:
+    """Run a block with `variables` layered over the process environment (offline stack only)."""
+    token = _env_view.set({**os.environ, **variables})
+    try:
+        yield
+    finally:
+        _env_view.reset(token)
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    service: str
+    jobs_table: str
+    credits_table: str
+    assets_table: str
+    idempotency_table: str
+    media_bucket: str
+    provider_mode: str
+    cors_origins: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = environ()
+        return cls(
+            stage=env.get("STAGE", "dev"),
+            service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"),
+            jobs_table=env.get("JOBS_TABLE", ""),
+            credits_table=env.get("CREDITS_TABLE", ""),
+            assets_table=env.get("ASSETS_TABLE", ""),
+            idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
+            media_bucket=env.get("MEDIA_BUCKET", ""),
+            provider_mode=env.get("PROVIDER_MODE", "local"),
+            cors_origins=tuple(o for o in env.get("CORS_ORIGINS", "*").split(",") if o),
+        )
