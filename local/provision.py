@@ -578,18 +578,28 @@ def _create_bucket(s3: Any, name: str, props: dict[str, Any], region: str) -> No
     else:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
     if enc := props.get("BucketEncryption"):
-        s3.put_bucket_encryption(
-            Bucket=name,
-            ServerSideEncryptionConfiguration={"Rules": enc["ServerSideEncryptionConfiguration"]},
-        )
+        rules = [
+            {
+                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {}),
+            }
+            for rule in enc["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
     if block := props.get("PublicAccessBlockConfiguration"):
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
     if cors := props.get("CorsConfiguration"):
-        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": cors["CorsRules"]})
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(r) for r in cors["CorsRules"]]})
     if lifecycle := props.get("LifecycleConfiguration"):
         s3.put_bucket_lifecycle_configuration(
             Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle["Rules"]]}
         )
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's CORS rule shape -> the S3 API's."""
+    names = {"Id": "ID", "MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders"}
+    return {names.get(k, k): v for k, v in rule.items()}
 
 
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -610,9 +620,11 @@ def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
         "KeySchema": props["KeySchema"],
         "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
     }
-    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification", "SSESpecification"):
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
         if props.get(key):
             kwargs[key] = props[key]
+    if sse := props.get("SSESpecification"):  # CloudFormation says SSEEnabled, the API says Enabled
+        kwargs["SSESpecification"] = {("Enabled" if k == "SSEEnabled" else k): v for k, v in sse.items()}
     if kwargs["BillingMode"] == "PROVISIONED":
         kwargs["ProvisionedThroughput"] = props["ProvisionedThroughput"]
     dynamodb.create_table(**kwargs)

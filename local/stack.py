@@ -85,7 +85,8 @@ class LocalStack:
             }
         )
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
-        default_user_config["lambda"] = {"use_docker": False}
+        # Lambda keeps use_docker on: with it off moto answers from an echoing backend instead of
+        # LambdaFunction.invoke, which lambda_runtime.install() routes to our functions.
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self.moto.start()
 

@@ -20,7 +20,8 @@ from local.stack import LOCAL_PARAMETERS
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 EVENTS = ROOT / "events"
-MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+# Lambda keeps use_docker on: with it off moto swaps in an echoing backend; our patch never reaches Docker.
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
 
 
 @dataclass

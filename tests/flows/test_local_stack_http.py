@@ -1,0 +1,148 @@
+"""The offline stack end to end: `python -m local run` (what `make run` starts), called over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.flow
+
+
+class Client:
+    def __init__(self, base: str, token: str | None = None) -> None:
+        self.base = base
+        self.token = token
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)  # noqa: S310 - loopback only
+        if data is not None:
+            req.add_header("content-type", "application/json")
+        if self.token:
+            req.add_header("authorization", f"Bearer {self.token}")
+        for key, value in (headers or {}).items():
+            req.add_header(key, value)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+                raw, status, out_headers = resp.read(), resp.status, dict(resp.headers)
+        except urllib.error.HTTPError as err:
+            raw, status, out_headers = err.read(), err.code, dict(err.headers)
+        ctype = out_headers.get("content-type", "")
+        return status, {k.lower(): v for k, v in out_headers.items()}, json.loads(raw) if "json" in ctype else raw
+
+    def get(self, path: str) -> tuple[int, Any]:
+        status, _, body = self.request("GET", path)
+        return status, body
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        status, _, out = self.request("POST", path, body)
+        return status, out
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    state = tmp_path_factory.mktemp("state")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local", "run", "--port", str(port), "--state-dir", str(state)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/api/image-studio/health", timeout=2)  # noqa: S310
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the local stack did not start:\n" + (proc.stdout.read() if proc.stdout else ""))
+            time.sleep(0.2)
+    yield f"{base}|{state}"
+    proc.terminate()
+    proc.wait(10)
+
+
+def token_for(state: str, user: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "local", "token", "--user", user, "--state-dir", state],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_catalog_over_http_with_and_without_a_token(stack: str) -> None:
+    base, state = stack.split("|")
+    anonymous = Client(base)
+    alice = Client(base, token_for(state, "alice"))
+
+    status, body = anonymous.get("/api/image-studio/health")
+    assert status == 200 and body["status"] == "ok"
+
+    status, body = anonymous.get("/api/image-studio/templates")
+    assert status == 401 and body == {"message": "Unauthorized"}
+    assert Client(base, "not-a-token").get("/api/image-studio/providers")[0] == 401
+
+    status, body = alice.get("/api/image-studio/templates?platform=instagram")
+    assert status == 200
+    templates = body["templates"] if isinstance(body, dict) else body
+    assert {t["id"] for t in templates} == {
+        "instagram_feed_square",
+        "instagram_feed_portrait",
+        "instagram_story",
+        "instagram_reel_cover",
+    }
+
+    status, body = alice.get("/api/image-studio/social/platforms/nowhere/formats")
+    assert status == 404
+    assert "instagram" in json.dumps(body)  # names the valid platforms
+
+    status, body = alice.post(
+        "/api/image-studio/estimate-cost", {"operation": "generate", "quality": "premium", "num_variations": 3}
+    )
+    assert status == 200, body
+    assert body["credits"] == 30
+
+    status, spec = anonymous.get("/api/image-studio/openapi.json")
+    assert status == 200 and "/api/image-studio/estimate-cost" in spec["paths"]
+
+
+def test_cors_preflight_is_answered_from_the_template(stack: str) -> None:
+    base, _ = stack.split("|")
+    status, headers, _ = Client(base).request(
+        "OPTIONS",
+        "/api/image-studio/templates",
+        headers={"origin": "https://studio.example.com", "access-control-request-method": "GET"},
+    )
+    assert status == 204
+    assert headers["access-control-allow-origin"] == "*"
+    assert "authorization" in headers["access-control-allow-headers"]
+
+
+def test_unknown_route_is_404(stack: str) -> None:
+    base, state = stack.split("|")
+    status, body = Client(base, token_for(state, "bob")).get("/api/image-studio/nothing-here")
+    assert status == 404
