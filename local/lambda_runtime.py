@@ -191,11 +191,11 @@ def install(runtime: LocalLambdaRuntime) -> None:
             response_headers["x-amz-function-error"] = "Unhandled"
         return json.dumps(result.payload).encode()
 
-    models.LambdaFunction.invoke = invoke
+    models.LambdaFunction.invoke = invoke  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     from moto.awslambda import models
 
     if _ORIGINAL_INVOKE is not None:
-        models.LambdaFunction.invoke = _ORIGINAL_INVOKE
+        models.LambdaFunction.invoke = _ORIGINAL_INVOKE  # type: ignore[method-assign]

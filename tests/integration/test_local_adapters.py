@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.conditions import Key
-
 from local.http_api import HttpApi
 from local.scheduler import Scheduler
 from tests.conftest import Deployed, deploy
@@ -123,7 +122,7 @@ def test_schedules_fire_on_time_and_on_demand(mini: Deployed) -> None:
 
 def test_http_api_routes_to_functions_with_v2_events(mini: Deployed) -> None:
     api = HttpApi(mini.plan, mini.runtime, signers={})
-    status, headers, body = api.handle("PATCH", "/echo/ann?x=1&x=2", {"host": "localhost"}, b"")
+    status, _, body = api.handle("PATCH", "/echo/ann?x=1&x=2", {"host": "localhost"}, b"")
     assert status == 200
     assert json.loads(body) == {"hello": "ann", "greeting": "hello"}
     event = recorded(mini)[0]["event"]

@@ -43,7 +43,12 @@ def test_functions_get_the_names_of_the_resources_they_use(deployed: Deployed) -
     tables = set(deployed.session.client("dynamodb").list_tables()["TableNames"])
     for spec in deployed.plan.functions:
         env = spec.environment
-        assert {env["JOBS_TABLE"], env["CREDITS_TABLE"], env["ASSETS_TABLE"], env["IDEMPOTENCY_TABLE"]} <= tables
+        assert {
+            env["JOBS_TABLE"],
+            env["CREDITS_TABLE"],
+            env["ASSETS_TABLE"],
+            env["IDEMPOTENCY_TABLE"],
+        } <= tables
         assert env["MEDIA_BUCKET"] == deployed.plan.outputs["MediaBucketName"]
         assert env["PROVIDER_MODE"] == "local"  # the offline stack's parameter override
         assert spec.code_dir.joinpath("app.py").is_file()
@@ -78,7 +83,11 @@ def test_every_template_route_is_served_by_its_function(deployed: Deployed) -> N
             body='{"operation": "generate"}' if route.method == "POST" else None,
         )
         event["requestContext"] = {**event["requestContext"], "routeKey": route.route_key}
-        event["requestContext"]["http"] = {**event["requestContext"]["http"], "method": route.method, "path": path}
+        event["requestContext"]["http"] = {
+            **event["requestContext"]["http"],
+            "method": route.method,
+            "path": path,
+        }
         result = deployed.runtime.invoke(route.function, event)
         assert not result.error, (route.route_key, result.payload)
         assert "route_not_found" not in (result.payload.get("body") or ""), route.route_key

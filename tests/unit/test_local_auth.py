@@ -7,8 +7,13 @@ from pathlib import Path
 
 import jwt
 import pytest
-
-from local.auth import Authorizer, AuthError, TokenSigner, claims_as_api_gateway_passes_them, load_or_create_key
+from local.auth import (
+    AuthError,
+    Authorizer,
+    TokenSigner,
+    claims_as_api_gateway_passes_them,
+    load_or_create_key,
+)
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LocalDevPool"
 
@@ -71,4 +76,6 @@ def test_claims_reach_handlers_as_strings_like_api_gateway() -> None:
 def test_jwks_publishes_the_public_key(signer: TokenSigner) -> None:
     (key,) = signer.jwks()["keys"]
     public = jwt.algorithms.RSAAlgorithm.from_jwk(key)
-    assert jwt.decode(signer.issue("alice"), public, algorithms=["RS256"], audience="client")["sub"] == "alice"
+    assert (
+        jwt.decode(signer.issue("alice"), public, algorithms=["RS256"], audience="client")["sub"] == "alice"
+    )

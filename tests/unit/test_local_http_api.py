@@ -6,16 +6,18 @@ import base64
 import json
 
 import pytest
-
 from local.http_api import build_event, to_http
 from local.provision import Route, match_path
 
 
 def test_path_templates_match_like_api_gateway() -> None:
-    assert match_path("/api/image-studio/platform-specs/{platform}", "/api/image-studio/platform-specs/x") == {
-        "platform": "x"
-    }
-    assert match_path("/api/image-studio/platform-specs/{platform}", "/api/image-studio/platform-specs/x/y") is None
+    assert match_path(
+        "/api/image-studio/platform-specs/{platform}", "/api/image-studio/platform-specs/x"
+    ) == {"platform": "x"}
+    assert (
+        match_path("/api/image-studio/platform-specs/{platform}", "/api/image-studio/platform-specs/x/y")
+        is None
+    )
     assert match_path("/files/{proxy+}", "/files/a/b/c.png") == {"proxy": "a/b/c.png"}
     assert match_path("/a.b", "/aXb") is None  # dots are literal
 
@@ -56,7 +58,10 @@ def test_event_is_payload_v2_with_claims_as_strings(tmp_path) -> None:
     assert event["pathParameters"] == {"id": "7"}
     assert event["cookies"] == ["x=1", "y=2"]
     assert event["body"] == '{"k": 1}' and event["isBase64Encoded"] is False
-    assert event["requestContext"]["authorizer"]["jwt"]["claims"] == {"sub": "alice", "cognito:groups": "[admin]"}
+    assert event["requestContext"]["authorizer"]["jwt"]["claims"] == {
+        "sub": "alice",
+        "cognito:groups": "[admin]",
+    }
     assert event["requestContext"]["http"]["method"] == "POST"
 
     binary = build_event(
@@ -78,8 +83,16 @@ def test_event_is_payload_v2_with_claims_as_strings(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("payload", "expected_status", "expected_body"),
     [
-        ({"statusCode": 201, "body": '{"a":1}', "headers": {"Content-Type": "application/json"}}, 201, b'{"a":1}'),
-        ({"statusCode": 200, "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}, 200, b"\x00\x01"),
+        (
+            {"statusCode": 201, "body": '{"a":1}', "headers": {"Content-Type": "application/json"}},
+            201,
+            b'{"a":1}',
+        ),
+        (
+            {"statusCode": 200, "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True},
+            200,
+            b"\x00\x01",
+        ),
         ({"just": "a dict"}, 200, json.dumps({"just": "a dict"}).encode()),
     ],
 )

@@ -1,0 +1,1 @@
+"""Reproducible measurements: `make bench` prints them side by side in one run."""

@@ -1,0 +1,63 @@
+"""One cold start, measured in a fresh interpreter: import the function's module, then first invoke.
+
+Run by benchmarks/__main__.py as `python -m benchmarks.coldstart <json spec>`; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    os.environ.update(spec["environment"])
+    sys.path[:0] = spec["layer_paths"]
+    started = time.perf_counter()
+    from local.lambda_runtime import FunctionSpec, LocalLambdaRuntime
+
+    runtime = LocalLambdaRuntime([])
+    fn = FunctionSpec(
+        logical_id=spec["logical_id"],
+        name=spec["name"],
+        arn=spec["name"],
+        code_dir=__import__("pathlib").Path(spec["code_dir"]),
+        handler=spec["handler"],
+        environment=spec["environment"],
+        timeout=30,
+        memory=512,
+    )
+    runtime.register(fn)
+    base = time.perf_counter() - started
+    started = time.perf_counter()
+    runtime._handler(fn)  # the import: what Lambda's init phase pays
+    init = time.perf_counter() - started
+    event = json.loads(open(spec["event"]).read())  # noqa: PTH123, SIM115
+    started = time.perf_counter()
+    first = runtime.invoke(fn.name, event)
+    first_ms = (time.perf_counter() - started) * 1000
+    warm = []
+    for _ in range(spec.get("warm_runs", 50)):
+        started = time.perf_counter()
+        runtime.invoke(fn.name, event)
+        warm.append((time.perf_counter() - started) * 1000)
+    warm.sort()
+    print(
+        json.dumps(
+            {
+                "init_ms": init * 1000,
+                "harness_ms": base * 1000,
+                "first_invoke_ms": first_ms,
+                "warm_p50_ms": warm[len(warm) // 2],
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "status": first.payload.get("statusCode") if isinstance(first.payload, dict) else None,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
