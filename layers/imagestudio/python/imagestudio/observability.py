@@ -9,7 +9,9 @@ from imagestudio.config import environ
 
 def logger() -> Logger:
     env = environ()
-    return Logger(service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"), level=env.get("LOG_LEVEL", "INFO"))
+    return Logger(
+        service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"), level=env.get("LOG_LEVEL", "INFO")
+    )
 
 
 def metrics() -> Metrics:

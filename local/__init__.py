@@ -1,0 +1,1 @@
+"""Offline stack: emulates the deployed system from template.yaml."""
