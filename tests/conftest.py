@@ -10,11 +10,12 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from local import lambda_runtime
 from local.lambda_runtime import InvokeResult, LocalLambdaRuntime
 from local.provision import StackPlan, apply_plan, plan_stack
 from local.stack import LOCAL_PARAMETERS
-from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

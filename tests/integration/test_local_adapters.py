@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.conditions import Key
+
 from local.http_api import HttpApi
 from local.scheduler import Scheduler
 from tests.conftest import Deployed, deploy
