@@ -14,8 +14,8 @@ install: $(STAMP)
 
 $(STAMP): requirements-dev.txt layers/dependencies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --upgrade pip 2> >(grep -v "is ignored" >&2)
+	$(PY) -m pip install -q -r requirements-dev.txt 2> >(grep -v "is ignored" >&2)
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)  ## start the whole system offline on http://127.0.0.1:$(PORT)
@@ -39,7 +39,7 @@ template-check: $(STAMP)
 # aws-sam-cli pins an older boto3: it lives in its own environment.
 sam-validate:
 	@if [ ! -x .venv-sam/bin/sam ]; then \
-	  $(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install -q aws-sam-cli \
+	  $(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install -q aws-sam-cli 2> >(grep -v "is ignored" >&2) \
 	  || { echo "aws-sam-cli could not be installed here: sam validate skipped (cfn-lint ran)"; exit 0; }; \
 	fi; \
 	if [ -x .venv-sam/bin/sam ]; then \

@@ -18,6 +18,7 @@ import boto3
 
 from local import lambda_runtime
 from local.auth import TokenSigner, load_or_create_key
+from local.cfn import load_template
 from local.http_api import HttpApi, serve
 from local.lambda_runtime import LocalLambdaRuntime
 from local.provision import REGION, StackPlan, apply_plan, plan_stack
@@ -52,7 +53,10 @@ def default_signer(plan: StackPlan, state_dir: Path) -> TokenSigner:
 
 
 def local_plan(template: Path = DEFAULT_TEMPLATE, parameters: dict[str, str] | None = None) -> StackPlan:
-    return plan_stack(template, parameters={**LOCAL_PARAMETERS, **(parameters or {})})
+    """The template planned with the offline stack's overrides (those it declares) and the caller's."""
+    declared = load_template(template).get("Parameters") or {}
+    defaults = {k: v for k, v in LOCAL_PARAMETERS.items() if k in declared}
+    return plan_stack(template, parameters={**defaults, **(parameters or {})})
 
 
 @dataclass
