@@ -59,7 +59,15 @@ TEMPLATES = [
 # platform, format, width, height, ratio, (top, bottom, left, right), template
 FORMATS = [
     ("instagram", "Feed Post (Square)", 1080, 1080, "1:1", (0.15, 0.15, 0.10, 0.10), "instagram_feed_square"),
-    ("instagram", "Feed Post (Portrait)", 1080, 1350, "4:5", (0.20, 0.20, 0.10, 0.10), "instagram_feed_portrait"),
+    (
+        "instagram",
+        "Feed Post (Portrait)",
+        1080,
+        1350,
+        "4:5",
+        (0.20, 0.20, 0.10, 0.10),
+        "instagram_feed_portrait",
+    ),
     ("instagram", "Story", 1080, 1920, "9:16", (0.25, 0.15, 0.10, 0.10), "instagram_story"),
     ("instagram", "Reel", 1080, 1920, "9:16", (0.25, 0.15, 0.10, 0.10), "instagram_reel_cover"),
     ("facebook", "Feed Post", 1200, 630, "1.91:1", (0.15, 0.15, 0.10, 0.10), "facebook_feed"),
@@ -326,7 +334,11 @@ def test_stability_credit_prices(model_id: str, credits: int) -> None:
 def test_transform_prices() -> None:
     wan = cat.model("wan-2.5-image-to-video").price
     assert wan.kind == "per_second"
-    assert wan.usd_by_resolution == {"480p": Decimal("0.05"), "720p": Decimal("0.10"), "1080p": Decimal("0.15")}
+    assert wan.usd_by_resolution == {
+        "480p": Decimal("0.05"),
+        "720p": Decimal("0.10"),
+        "1080p": Decimal("0.15"),
+    }
     assert wan.allowed_durations == [5, 10]
     talk = cat.model("infinitetalk").price
     assert (talk.usd_by_resolution, talk.min_billed_seconds) == (
@@ -405,7 +417,9 @@ def test_control_operation_defaults() -> None:
 def test_upscale_modes_presets_and_auto_rule() -> None:
     assert [m.id for m in cat.upscale_modes()] == ["fast", "conservative", "creative"]
     assert cat.upscale_mode("creative").runs_async
-    assert cat.upscale_mode("conservative").default_prompt == "High fidelity upscale preserving original details"
+    assert (
+        cat.upscale_mode("conservative").default_prompt == "High fidelity upscale preserving original details"
+    )
     assert {p.id: p.long_side for p in cat.upscale_presets()} == {"web": 2048, "print": 3072, "social": 1080}
     assert cat.data.upscale.auto.threshold_long_side == 3000
 
@@ -421,7 +435,10 @@ def test_quality_tiers_prefer_the_first_candidate() -> None:
 def test_style_presets_ratios_and_suffixes() -> None:
     assert len(cat.style_presets()) == 17
     assert cat.aspect_ratios() == ["21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21"]
-    assert cat.style_suffix("cinematic") == "cinematic lighting, dramatic, film grain, high quality, professional"
+    assert (
+        cat.style_suffix("cinematic")
+        == "cinematic lighting, dramatic, film grain, high quality, professional"
+    )
     assert cat.style_suffix("comic-book") == ""
     with pytest.raises(InvalidInput) as err:
         cat.style_suffix("watercolor")
@@ -514,7 +531,7 @@ def test_integrity_catches_a_format_disagreeing_with_its_template() -> None:
     files = _files()
     twitter = next(p for p in files["platforms.json"]["platforms"] if p["name"] == "twitter")
     twitter["formats"][0].update(width=1200, height=675)
-    with pytest.raises(CatalogIntegrityError, match="twitter/Post .* disagrees with template twitter_post"):
+    with pytest.raises(CatalogIntegrityError, match=r"twitter/Post .* disagrees with template twitter_post"):
         load_catalog(files)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+
 from local.auth import (
     AuthError,
     Authorizer,

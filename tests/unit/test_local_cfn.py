@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from local.cfn import (
     NO_VALUE,
     Resolver,

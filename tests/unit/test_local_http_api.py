@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+
 from local.http_api import build_event, to_http
 from local.provision import Route, match_path
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from imagestudio import API_PREFIX, __version__
 from imagestudio.api.resolver import API_DESCRIPTION, API_TITLE, SECURITY_SCHEMES
@@ -25,9 +28,6 @@ def add_docs_routes(app: APIGatewayHttpResolver) -> None:
     )
 
     @app.get(OPENAPI_PATH, include_in_schema=False)
-    def openapi_json() -> Response:
-        return Response(
-            status_code=200,
-            content_type=content_types.APPLICATION_JSON,
-            body=app.get_openapi_json_schema(),
-        )
+    def openapi_json() -> dict[str, Any]:
+        spec: dict[str, Any] = json.loads(app.get_openapi_json_schema())
+        return spec
