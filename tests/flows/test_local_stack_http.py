@@ -152,3 +152,37 @@ def test_unknown_route_is_404(stack: str) -> None:
     status, body = Client(base, token_for(state, "bob")).get("/api/image-studio/nothing-here")
     assert status == 404
     assert body == {"message": "Not Found"}  # API Gateway answers: no function is called
+
+
+def test_presigned_urls_work_from_a_plain_http_client(stack: str) -> None:
+    import boto3
+
+    base, _ = stack.split("|")
+    _, info = Client(base).get("/_local")
+    bucket = next(iter(info["buckets"].values()))
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=info["aws_endpoint_url"],
+        region_name=info["region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    put_url = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "tmp/hello.txt"}, ExpiresIn=60
+    )
+    # curl --upload-file sends no form content type; urllib would send a form one, which moto parses away
+    req = urllib.request.Request(put_url, data=b"hello", method="PUT", headers={"content-type": "text/plain"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200
+    get_url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "tmp/hello.txt"}, ExpiresIn=60
+    )
+    with urllib.request.urlopen(get_url, timeout=10) as resp:
+        assert resp.read() == b"hello"
+
+
+def test_firing_an_unknown_schedule_names_the_known_ones(stack: str) -> None:
+    base, _ = stack.split("|")
+    status, _, body = Client(base).request("POST", "/_local/schedules/nope/fire")
+    assert status == 404
+    assert "no schedule 'nope'" in body["message"]

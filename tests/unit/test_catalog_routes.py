@@ -196,3 +196,19 @@ def test_edit_recommend_with_the_original_body(app: APIGatewayHttpResolver) -> N
         app, "POST", f"{P}/edit/recommend", body={"width": 1024, "height": 1024, "plan": "gold"}
     )
     assert status == 422 and "enterprise" in body["error"]["message"]
+
+
+def test_a_body_that_is_not_json_is_422_saying_so(app: APIGatewayHttpResolver) -> None:
+    event = {
+        "version": "2.0",
+        "routeKey": f"POST {P}/estimate-cost",
+        "rawPath": f"{P}/estimate-cost",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"http": {"method": "POST", "path": f"{P}/estimate-cost"}, "stage": "$default"},
+        "body": "{not json",
+        "isBase64Encoded": False,
+    }
+    response = app.resolve(event, _Context())
+    assert response["statusCode"] == 422
+    assert "not valid JSON" in json.loads(response["body"])["error"]["message"]

@@ -33,6 +33,9 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 def _describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     problems = []
     for err in errors:
+        if err.get("type") == "json_invalid":
+            problems.append({"in": "body", "field": "body", "message": "the body is not valid JSON"})
+            continue
         loc = [str(p) for p in err.get("loc", ())]
         where = loc[0] if loc else "request"
         field = ".".join(loc[1:]) if len(loc) > 1 else where
