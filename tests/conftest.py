@@ -55,7 +55,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def deploy(template: Path, parameters: dict[str, str] | None = None) -> Iterator[Deployed]:
+    from imagestudio.api import context
+
     with mock_aws(config=MOTO_CONFIG):
+        context.reset()  # cached boto3 clients belong to the previous moto instance
         plan = plan_stack(template, parameters=parameters)
         runtime = LocalLambdaRuntime(plan.layer_paths)
         lambda_runtime.install(runtime)
@@ -78,3 +81,45 @@ def api_event(name: str, **overrides: Any) -> dict[str, Any]:
     event = json.loads((EVENTS / f"{name}.json").read_text())
     event.update(overrides)
     return event
+
+
+class ApiClient:
+    """Calls the deployed template's HTTP API in-process, through the emulated JWT authorizer."""
+
+    def __init__(self, deployed: Deployed, state_dir: Path) -> None:
+        from local.http_api import HttpApi
+        from local.stack import signers_for
+
+        self.deployed = deployed
+        self.signers = signers_for(deployed.plan, state_dir)
+        self.api = HttpApi(deployed.plan, deployed.runtime, self.signers)
+        self._default = next(s for k, s in self.signers.items() if k.endswith(".<default>"))
+
+    def token(self, user: str, groups: list[str] | None = None) -> str:
+        return self._default.issue(user, groups=groups)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        user: str | None = None,
+        groups: list[str] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        all_headers = {"host": "localhost", **(headers or {})}
+        if user is not None:
+            all_headers["authorization"] = f"Bearer {self.token(user, groups)}"
+        raw = b""
+        if body is not None:
+            raw = json.dumps(body).encode()
+            all_headers["content-type"] = "application/json"
+        status, out_headers, out = self.api.handle(method, path, all_headers, raw)
+        parsed = json.loads(out) if out and "json" in out_headers.get("content-type", "") else out
+        return status, parsed
+
+
+@pytest.fixture
+def client(deployed: Deployed, tmp_path: Path) -> ApiClient:
+    return ApiClient(deployed, tmp_path)

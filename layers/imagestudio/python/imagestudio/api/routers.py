@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from imagestudio.api import assets_routes, credits_routes, jobs_routes, uploads_routes
 from imagestudio.api.catalog_routes import catalog_router, estimate_router
 from imagestudio.api.health_routes import router as health_router
 
-ALL_ROUTERS: tuple[Router, ...] = (health_router, catalog_router, estimate_router)
+ALL_ROUTERS: tuple[Router, ...] = (
+    health_router,
+    catalog_router,
+    estimate_router,
+    jobs_routes.router,
+    credits_routes.router,
+    assets_routes.router,
+    uploads_routes.router,
+)

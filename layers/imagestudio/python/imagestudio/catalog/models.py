@@ -510,6 +510,9 @@ class Plan(Record):
     monthly_price_usd: Money
     limits: PlanLimits
     monthly_cost_cap_usd: Money
+    monthly_grant_credits: int = Field(
+        ge=0, description="Credits granted every month (and on sign-up for Free): the cost cap x 100."
+    )
     quality_tiers: list[QualityTierName] = Field(min_length=1)
     max_variations: int = Field(ge=1, le=10)
     model_tier_preference: dict[ModelTier, float] = Field(

@@ -1,0 +1,39 @@
+"""Per-request context for routes: the verified caller and the ports of this function's settings."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import cast
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from imagestudio.api.identity import Caller, caller_from_event
+from imagestudio.config import Settings
+from imagestudio.ports import Ports
+
+
+@cache
+def _ports(settings: Settings) -> Ports:
+    return Ports(settings)
+
+
+def ports() -> Ports:
+    """Ports for the running function's settings (one set per warm container)."""
+    return _ports(Settings.from_env())
+
+
+def caller(router: Router) -> Caller:
+    # Every router here serves an HTTP API: its current event is a payload v2 event.
+    return caller_from_event(cast(APIGatewayProxyEventV2, router.current_event))
+
+
+def reset() -> None:
+    """Forget cached ports and AWS clients (tests switch between moto instances)."""
+    from imagestudio.api import idempotency
+    from imagestudio.store import blobs, dynamo
+
+    _ports.cache_clear()
+    dynamo.reset_clients()
+    blobs.reset_clients()
+    idempotency.reset()

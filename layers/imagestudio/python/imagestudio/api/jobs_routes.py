@@ -1,0 +1,54 @@
+"""GET jobs, GET jobs/{id}, DELETE jobs/{id} (cancel: releases the reserved credits)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel
+
+from imagestudio import API_PREFIX
+from imagestudio.api.context import caller, ports
+from imagestudio.api.views import JobView
+from imagestudio.models.records import JobStatus
+from imagestudio.operations.jobs import cancel_job
+
+router = Router()
+
+
+class JobPage(BaseModel):
+    jobs: list[JobView]
+    next_cursor: str | None
+
+
+@router.get(f"{API_PREFIX}/jobs", summary="List your jobs, newest first", tags=["Jobs"])
+def list_jobs(
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this status.")] = None,
+    operation: Annotated[str | None, Query(max_length=40, description="Only jobs of this operation.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=2048, description="next_cursor of the previous page")
+    ] = None,
+) -> JobPage:
+    jobs, next_cursor = ports().jobs.find(
+        caller(router).user_id, status=status, operation=operation, limit=limit, cursor=cursor
+    )
+    return JobPage(jobs=[JobView.of(j) for j in jobs], next_cursor=next_cursor)
+
+
+@router.get(
+    f"{API_PREFIX}/jobs/<job_id>", summary="A job's status, progress, cost and outputs", tags=["Jobs"]
+)
+def get_job(job_id: Annotated[str, Path(max_length=64)]) -> JobView:
+    return JobView.of(ports().jobs.get(caller(router).user_id, job_id))
+
+
+@router.delete(
+    f"{API_PREFIX}/jobs/<job_id>",
+    summary="Cancel a queued or running job",
+    description="The job becomes canceled and every reserved credit goes back to your balance.",
+    tags=["Jobs"],
+)
+def cancel(job_id: Annotated[str, Path(max_length=64)]) -> JobView:
+    return JobView.of(cancel_job(ports(), caller(router).user_id, job_id))

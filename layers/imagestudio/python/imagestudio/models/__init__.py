@@ -1,0 +1,1 @@
+"""Pydantic records (what DynamoDB holds) and their API views."""

@@ -1,0 +1,124 @@
+"""The records: jobs, assets, uploads. Stored as DynamoDB items, shown through the API as they are."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled", "expired"]
+OPEN_STATUSES: frozenset[str] = frozenset({"queued", "running"})
+AssetType = Literal["image", "video", "audio", "model3d"]
+UploadStatus = Literal["pending", "ready", "rejected"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+
+
+class Job(BaseModel):
+    id: str
+    owner: str
+    operation: str
+    status: JobStatus = "queued"
+    progress: int = Field(0, ge=0, le=100)
+    inputs: dict[str, Any] = Field(default_factory=dict, description="S3 keys and parameters")
+    outputs: list[str] = Field(default_factory=list, description="asset ids")
+    provider: str | None = None
+    model: str | None = None
+    provider_job_id: str | None = None
+    estimated_credits: int = 0
+    estimated_usd: str = "0.00"
+    actual_credits: int | None = None
+    credits_reserved: int = 0
+    credits_captured: int = 0
+    error: ErrorInfo | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    deadline: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Asset(BaseModel):
+    id: str
+    owner: str
+    type: AssetType = "image"
+    key: str = Field(description="S3 key of the file")
+    thumbnail_key: str | None = None
+    mime: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    filename: str | None = None
+    title: str | None = None
+    description: str | None = None
+    prompt: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    operation: str | None = None
+    job_id: str | None = None
+    cost_credits: int = 0
+    source: str = "generated"
+    parent_id: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    favorite: bool = False
+    collection_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Upload(BaseModel):
+    id: str
+    owner: str
+    status: UploadStatus = "pending"
+    key: str
+    filename: str | None = None
+    content_type: str
+    max_bytes: int
+    asset_id: str | None = None
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+def to_item(model: BaseModel) -> dict[str, Any]:
+    """A record as a DynamoDB item: JSON types, floats as Decimal, None left out, owner kept."""
+    data = model.model_dump(mode="json", exclude_none=True, round_trip=True)
+    item: dict[str, Any] = json.loads(json.dumps(data), parse_float=Decimal)
+    return item
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_item(cls: type[M], item: dict[str, Any]) -> M:
+    return cls.model_validate(_plain(item))

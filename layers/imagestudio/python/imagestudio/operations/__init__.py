@@ -1,0 +1,1 @@
+"""Operations: validated input and ports in, a result out. They know neither AWS events nor HTTP."""

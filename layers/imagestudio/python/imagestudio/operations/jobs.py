@@ -1,0 +1,114 @@
+"""Jobs and money together: a job is opened only with its credits reserved, and every way a job
+ends settles them (capture on success; release on failure, cancel or expiry)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from imagestudio.errors import Conflict, NotFound
+from imagestudio.ids import new_id
+from imagestudio.models.records import OPEN_STATUSES, ErrorInfo, Job, utcnow
+from imagestudio.ports import Ports
+
+DEFAULT_DEADLINE = timedelta(minutes=30)
+
+
+def open_job(
+    ports: Ports,
+    owner: str,
+    *,
+    operation: str,
+    credits: int,
+    usd: str,
+    inputs: dict[str, Any],
+    provider: str | None = None,
+    model: str | None = None,
+    count: int = 1,
+    deadline: timedelta = DEFAULT_DEADLINE,
+    job_id: str | None = None,
+) -> Job:
+    """Reserve the credits, then record the job; if the record cannot be written the credits go back."""
+    job_id = job_id or new_id()
+    ports.ledger.reserve(owner, job_id, credits, operation=operation, count=count)
+    now = utcnow()
+    job = Job(
+        id=job_id,
+        owner=owner,
+        operation=operation,
+        inputs=inputs,
+        provider=provider,
+        model=model,
+        estimated_credits=credits,
+        estimated_usd=usd,
+        credits_reserved=credits,
+        created_at=now,
+        updated_at=now,
+        deadline=now + deadline,
+    )
+    try:
+        return ports.jobs.create(job)
+    except Exception:
+        ports.ledger.release(owner, job_id, "the job could not be recorded")
+        raise
+
+
+def succeed_job(ports: Ports, owner: str, job_id: str, *, actual_credits: int, outputs: list[str]) -> Job:
+    movement = ports.ledger.capture(owner, job_id, actual_credits)
+    captured = int(getattr(movement, "amount", actual_credits))
+    return ports.jobs.transition(
+        owner,
+        job_id,
+        from_statuses=OPEN_STATUSES,
+        to="succeeded",
+        progress=100,
+        outputs=outputs,
+        actual_credits=captured,
+        credits_captured=captured,
+    )
+
+
+def fail_job(ports: Ports, owner: str, job_id: str, *, code: str, message: str) -> Job:
+    ports.ledger.release(owner, job_id, f"job failed: {code}")
+    return ports.jobs.transition(
+        owner, job_id, from_statuses=OPEN_STATUSES, to="failed", error=ErrorInfo(code=code, message=message)
+    )
+
+
+def cancel_job(ports: Ports, owner: str, job_id: str) -> Job:
+    """DELETE jobs/{id}: an open job is canceled and its reservation returned; a finished one is a 409."""
+    job = ports.jobs.get(owner, job_id)
+    if not job.is_open:
+        raise Conflict(
+            f"Job {job_id} already ended ({job.status}); only queued or running jobs can be canceled."
+        )
+    ports.ledger.release(owner, job_id, "canceled by the user")
+    return ports.jobs.transition(
+        owner,
+        job_id,
+        from_statuses=OPEN_STATUSES,
+        to="canceled",
+        error=ErrorInfo(code="canceled", message="Canceled by the user; reserved credits were returned."),
+    )
+
+
+def sweep_overdue(ports: Ports, now: datetime | None = None) -> list[str]:
+    """Expire open jobs past their deadline and release their reservations (the scheduled sweeper)."""
+    now = now or utcnow()
+    expired = []
+    for owner, job_id in ports.jobs.overdue(now):
+        try:
+            ports.ledger.release(owner, job_id, "deadline passed")
+            ports.jobs.transition(
+                owner,
+                job_id,
+                from_statuses=OPEN_STATUSES,
+                to="expired",
+                error=ErrorInfo(
+                    code="expired", message="The job passed its deadline; reserved credits were returned."
+                ),
+            )
+        except (Conflict, NotFound):
+            continue  # it ended meanwhile: whoever ended it settled the credits
+        expired.append(job_id)
+    return expired

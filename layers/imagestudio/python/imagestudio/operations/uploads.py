@@ -1,0 +1,134 @@
+"""Uploads: a presigned POST to a key under the caller's prefix, then the S3 trigger verifies the
+bytes and turns them into an asset, or deletes them and records why."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from imagestudio import API_PREFIX
+from imagestudio.errors import InvalidInput, NotFound, unknown_choice
+from imagestudio.ids import new_id
+from imagestudio.imaging.verify import make_thumbnail, verify_image
+from imagestudio.models.records import Asset, Upload
+from imagestudio.ports import Ports
+from imagestudio.store.blobs import UPLOAD_URL_SECONDS, PresignedPost, asset_key, parse_upload_key, upload_key
+
+log = logging.getLogger(__name__)
+
+ALLOWED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/bmp")
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+MIN_UPLOAD_BYTES = 8
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    upload: Upload
+    form: PresignedPost
+    status_url: str
+
+
+def _clean_filename(name: str | None) -> str | None:
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = re.sub(r"[^\w.\- ]", "_", base).strip()[:120]
+    return cleaned or None
+
+
+def start_upload(
+    ports: Ports, owner: str, *, content_type: str, filename: str | None = None, max_bytes: int | None = None
+) -> UploadTicket:
+    if content_type not in ALLOWED_CONTENT_TYPES:
+        raise unknown_choice("content_type", content_type, list(ALLOWED_CONTENT_TYPES), status=422)
+    limit = MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
+    if not MIN_UPLOAD_BYTES <= limit <= MAX_UPLOAD_BYTES:
+        raise InvalidInput(f"max_bytes must be between {MIN_UPLOAD_BYTES} and {MAX_UPLOAD_BYTES} bytes.")
+    upload_id = new_id()
+    key = upload_key(owner, upload_id)
+    upload = Upload(
+        id=upload_id,
+        owner=owner,
+        key=key,
+        filename=_clean_filename(filename),
+        content_type=content_type,
+        max_bytes=limit,
+    )
+    ports.uploads.create(upload)
+    form = ports.blobs.upload_form(
+        key,
+        content_types=(content_type,),
+        min_bytes=MIN_UPLOAD_BYTES,
+        max_bytes=limit,
+        expires=UPLOAD_URL_SECONDS,
+    )
+    form.fields.setdefault("Content-Type", content_type)
+    return UploadTicket(upload=upload, form=form, status_url=f"{API_PREFIX}/uploads/{upload_id}")
+
+
+def process_upload(ports: Ports, key: str) -> str:
+    """Handle one ObjectCreated event for `key`; returns what happened (for logs and tests)."""
+    parsed = parse_upload_key(key)
+    if parsed is None:
+        if key.startswith("uploads/"):
+            ports.blobs.delete(key)  # no presigned form makes such a key: nobody asked for it
+            return "deleted: not an upload key"
+        return "ignored: not an upload key"
+    owner, upload_id = parsed
+    try:
+        upload = ports.uploads.get(owner, upload_id)
+    except NotFound:
+        ports.blobs.delete(key)  # nobody asked for this upload: do not keep unknown bytes
+        return "deleted: no upload record"
+    if upload.status != "pending":
+        return f"ignored: upload already {upload.status}"
+
+    size = ports.blobs.size(key)
+    if size is None:
+        return "ignored: object is gone"
+    try:
+        if size > upload.max_bytes:
+            raise InvalidInput(
+                f"The file is {size} bytes; this upload allows at most {upload.max_bytes} bytes."
+            )
+        verified = verify_image(ports.blobs.get(key), max_bytes=upload.max_bytes)
+    except InvalidInput as rejected:
+        ports.blobs.delete(key)
+        ports.uploads.settle(upload, status="rejected", reason=rejected.message)
+        return f"rejected: {rejected.message}"
+
+    asset_id = upload_id  # one upload makes exactly one asset, even if S3 delivers the event twice
+    ext = EXTENSIONS.get(verified.mime, verified.format.lower())
+    original = asset_key(owner, asset_id, f"original.{ext}")
+    ports.blobs.put(original, verified.data, verified.mime)
+    thumb = make_thumbnail(verified.data)
+    thumb_key = asset_key(owner, asset_id, "thumb.webp")
+    ports.blobs.put(thumb_key, thumb.data, thumb.mime)
+    asset = Asset(
+        id=asset_id,
+        owner=owner,
+        type="image",
+        key=original,
+        thumbnail_key=thumb_key,
+        mime=verified.mime,
+        bytes=len(verified.data),
+        width=verified.width,
+        height=verified.height,
+        filename=upload.filename,
+        source="upload",
+        operation="upload",
+        metadata={
+            "removed_metadata": list(verified.removed_metadata),
+            "notes": list(verified.notes),
+            "source_format": verified.source_format,
+        },
+    )
+    try:
+        ports.assets.create(asset)
+    except Exception:
+        log.info("asset %s exists already: a repeated S3 event", asset_id)
+    ports.blobs.delete(key)
+    ports.uploads.settle(upload, status="ready", asset_id=asset_id)
+    return f"ready: asset {asset_id}"

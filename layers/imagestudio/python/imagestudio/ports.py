@@ -1,0 +1,37 @@
+"""The ports an operation works through, built once per warm container from the function's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from imagestudio.config import Settings
+from imagestudio.credits.ledger import Ledger
+from imagestudio.store.assets import AssetRepository, UploadRepository
+from imagestudio.store.blobs import BlobStore
+from imagestudio.store.jobs import JobRepository
+
+
+@dataclass
+class Ports:
+    settings: Settings
+
+    @cached_property
+    def jobs(self) -> JobRepository:
+        return JobRepository(self.settings.jobs_table)
+
+    @cached_property
+    def assets(self) -> AssetRepository:
+        return AssetRepository(self.settings.assets_table)
+
+    @cached_property
+    def uploads(self) -> UploadRepository:
+        return UploadRepository(self.settings.assets_table)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings.media_bucket)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.settings.credits_table)

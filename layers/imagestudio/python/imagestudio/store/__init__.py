@@ -1,0 +1,1 @@
+"""DynamoDB repositories and the S3 blob store (boto3)."""

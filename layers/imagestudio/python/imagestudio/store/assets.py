@@ -1,0 +1,113 @@
+"""Assets and uploads in DynamoDB (the assets table). Keys: docs/data-model.md (Assets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from imagestudio.errors import NotFound
+from imagestudio.models.records import Asset, Upload, from_item, iso, to_item, utcnow
+from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
+
+UPLOAD_RECORD_DAYS = 30
+
+
+class AssetRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table = table(table_name)
+
+    def _item(self, asset: Asset) -> dict[str, Any]:
+        pk = user_pk(asset.owner)
+        created = f"{iso(asset.created_at)}#{asset.id}"
+        item = {
+            **to_item(asset),
+            "pk": pk,
+            "sk": f"ASSET#{asset.id}",
+            "gsi1pk": f"{pk}#TYPE#{asset.type}",
+            "gsi1sk": created,
+        }
+        if asset.collection_id:
+            item["gsi2pk"] = f"{pk}#COLL#{asset.collection_id}"
+            item["gsi2sk"] = created
+        if asset.parent_id:
+            item["gsi3pk"] = f"{pk}#PARENT#{asset.parent_id}"
+            item["gsi3sk"] = created
+        return item
+
+    def create(self, asset: Asset) -> Asset:
+        self.table.put_item(Item=self._item(asset), ConditionExpression=Attr("pk").not_exists())
+        return asset
+
+    def get(self, owner: str, asset_id: str) -> Asset:
+        item = self.table.get_item(Key={"pk": user_pk(owner), "sk": f"ASSET#{asset_id}"}).get("Item")
+        if item is None:
+            raise NotFound(f"No asset {asset_id}.")
+        return from_item(Asset, item)
+
+    def delete(self, owner: str, asset_id: str) -> Asset:
+        try:
+            old = self.table.delete_item(
+                Key={"pk": user_pk(owner), "sk": f"ASSET#{asset_id}"},
+                ConditionExpression=Attr("pk").exists(),
+                ReturnValues="ALL_OLD",
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            raise NotFound(f"No asset {asset_id}.") from None
+        return from_item(Asset, old["Attributes"])
+
+    def find(
+        self, owner: str, *, asset_type: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[Asset], str | None]:
+        pk = user_pk(owner)
+        kwargs: dict[str, Any] = {"ScanIndexForward": False, "Limit": limit}
+        if asset_type:
+            kwargs["IndexName"] = "ByType"
+            kwargs["KeyConditionExpression"] = Key("gsi1pk").eq(f"{pk}#TYPE#{asset_type}")
+        else:
+            kwargs["KeyConditionExpression"] = Key("pk").eq(pk) & Key("sk").begins_with("ASSET#")
+        if start := decode_cursor(cursor, owner_pk=pk):
+            kwargs["ExclusiveStartKey"] = start
+        page = self.table.query(**kwargs)
+        return [from_item(Asset, i) for i in page.get("Items", [])], encode_cursor(
+            page.get("LastEvaluatedKey")
+        )
+
+
+class UploadRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table = table(table_name)
+
+    def _item(self, upload: Upload) -> dict[str, Any]:
+        expires = int(upload.created_at.timestamp()) + UPLOAD_RECORD_DAYS * 86400
+        return {
+            **to_item(upload),
+            "pk": user_pk(upload.owner),
+            "sk": f"UPLOAD#{upload.id}",
+            "expires_at": expires,
+        }
+
+    def create(self, upload: Upload) -> Upload:
+        self.table.put_item(Item=self._item(upload), ConditionExpression=Attr("pk").not_exists())
+        return upload
+
+    def get(self, owner: str, upload_id: str) -> Upload:
+        item = self.table.get_item(
+            Key={"pk": user_pk(owner), "sk": f"UPLOAD#{upload_id}"}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            raise NotFound(f"No upload {upload_id}.")
+        return from_item(Upload, item)
+
+    def settle(
+        self, upload: Upload, *, status: str, asset_id: str | None = None, reason: str | None = None
+    ) -> bool:
+        """pending -> ready or rejected, once: a repeated S3 event finds it settled and changes nothing."""
+        updated = upload.model_copy(
+            update={"status": status, "asset_id": asset_id, "reason": reason, "updated_at": utcnow()}
+        )
+        try:
+            self.table.put_item(Item=self._item(updated), ConditionExpression=Attr("status").eq("pending"))
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

@@ -1,0 +1,107 @@
+"""The media bucket: every object under a per-user prefix, handed out through short-lived presigned URLs.
+
+Key layout (docs/data-model.md): uploads/{user}/{upload_id}/original (raw, until verified),
+assets/{user}/{asset_id}/{original.ext|thumb.webp}, inputs/{user}/{job_id}/..., tmp/... .
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from imagestudio.errors import NotFound
+
+DOWNLOAD_URL_SECONDS = 900
+UPLOAD_URL_SECONDS = 900
+
+
+@cache
+def _client() -> Any:
+    return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+
+
+def reset_clients() -> None:
+    _client.cache_clear()
+
+
+def upload_key(user_id: str, upload_id: str) -> str:
+    return f"uploads/{user_id}/{upload_id}/original"
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    """(user, upload id) of an upload key, or None for any other key."""
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == "uploads" and parts[3] == "original" and parts[1] and parts[2]:
+        return parts[1], parts[2]
+    return None
+
+
+def asset_key(user_id: str, asset_id: str, name: str) -> str:
+    return f"assets/{user_id}/{asset_id}/{name}"
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+
+
+class BlobStore:
+    def __init__(self, bucket: str) -> None:
+        if not bucket:
+            raise RuntimeError("MEDIA_BUCKET is not configured for this function")
+        self.bucket = bucket
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        _client().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def get(self, key: str, *, max_bytes: int | None = None) -> bytes:
+        try:
+            obj = _client().get_object(Bucket=self.bucket, Key=key)
+        except _client().exceptions.NoSuchKey:
+            raise NotFound(f"No stored object {key}.") from None
+        if max_bytes is not None and int(obj.get("ContentLength", 0)) > max_bytes:
+            obj["Body"].close()
+            raise ValueError(f"object is larger than {max_bytes} bytes")
+        data: bytes = obj["Body"].read()
+        return data
+
+    def size(self, key: str) -> int | None:
+        try:
+            return int(_client().head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+        except Exception:
+            return None
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            _client().delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
+            )
+
+    def download_url(
+        self, key: str, *, filename: str | None = None, expires: int = DOWNLOAD_URL_SECONDS
+    ) -> str:
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+        url: str = _client().generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+        return url
+
+    def upload_form(
+        self, key: str, *, content_types: tuple[str, ...], min_bytes: int, max_bytes: int, expires: int
+    ) -> PresignedPost:
+        """A presigned POST that only accepts this exact key, a size range and an image content type."""
+        conditions: list[Any] = [
+            {"key": key},
+            ["content-length-range", min_bytes, max_bytes],
+            ["starts-with", "$Content-Type", "image/" if len(content_types) > 1 else content_types[0]],
+        ]
+        post = _client().generate_presigned_post(
+            Bucket=self.bucket, Key=key, Conditions=conditions, ExpiresIn=expires
+        )
+        return PresignedPost(url=post["url"], fields=dict(post["fields"]), expires_in=expires)
