@@ -186,3 +186,37 @@ def test_firing_an_unknown_schedule_names_the_known_ones(stack: str) -> None:
     status, _, body = Client(base).request("POST", "/_local/schedules/nope/fire")
     assert status == 404
     assert "no schedule 'nope'" in body["message"]
+
+
+def test_upload_through_the_presigned_form_becomes_an_asset(stack: str) -> None:
+    import io
+
+    import requests
+    from PIL import Image
+
+    base, state = stack.split("|")
+    carol = Client(base, token_for(state, "carol"))
+    status, ticket = carol.post(
+        "/api/image-studio/uploads", {"content_type": "image/png", "filename": "logo.png"}
+    )
+    assert status == 200, ticket
+    png = io.BytesIO()
+    Image.new("RGBA", (64, 48), (255, 0, 0, 128)).save(png, "PNG")
+    form = ticket["form"]
+    response = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": ("logo.png", png.getvalue(), "image/png")},
+        timeout=30,
+    )
+    assert response.status_code in (200, 201, 204), response.text
+    status, body = carol.get(f"/api/image-studio/uploads/{ticket['upload']['id']}")
+    assert status == 200 and body["upload"]["status"] == "ready", body
+    assert (body["asset"]["width"], body["asset"]["height"]) == (64, 48)
+    downloaded = requests.get(body["asset"]["download_url"], timeout=30)
+    assert Image.open(io.BytesIO(downloaded.content)).mode == "RGBA"
+    # dave cannot see carol's upload
+    assert (
+        Client(base, token_for(state, "dave")).get(f"/api/image-studio/uploads/{ticket['upload']['id']}")[0]
+        == 404
+    )
