@@ -123,3 +123,14 @@ class ApiClient:
 @pytest.fixture
 def client(deployed: Deployed, tmp_path: Path) -> ApiClient:
     return ApiClient(deployed, tmp_path)
+
+
+@pytest.fixture
+def domain(deployed: Deployed) -> Iterator[Any]:
+    """The domain's ports with the deployed functions' settings (same tables and bucket)."""
+    from imagestudio.api.context import ports
+    from imagestudio.config import environment_view
+
+    env = deployed.plan.function("JobsFunction").environment
+    with environment_view(env):
+        yield ports()

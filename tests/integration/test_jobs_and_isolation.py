@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from imagestudio.api.context import ports
 from imagestudio.config import Settings
 from imagestudio.models.records import utcnow
 from imagestudio.operations.jobs import open_job, sweep_overdue
@@ -14,16 +11,6 @@ from local.scheduler import Scheduler
 from tests.conftest import ApiClient, Deployed
 
 P = "/api/image-studio"
-
-
-@pytest.fixture
-def domain(deployed: Deployed):
-    """The domain's ports with the deployed functions' settings (same tables and bucket)."""
-    from imagestudio.config import environment_view
-
-    env = deployed.plan.function("JobsFunction").environment
-    with environment_view(env):
-        yield ports()
 
 
 def credits(client: ApiClient, user: str) -> dict:
