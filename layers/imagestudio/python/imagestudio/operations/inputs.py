@@ -30,7 +30,9 @@ def resolve_input_image(
     upload_id: str | None = None,
     field: str = "image",
 ) -> InputImage:
-    given = [name for name, value in (("image", image), ("asset_id", asset_id), ("upload_id", upload_id)) if value]
+    given = [
+        name for name, value in (("image", image), ("asset_id", asset_id), ("upload_id", upload_id)) if value
+    ]
     if len(given) != 1:
         raise InvalidInput(
             f"Give the {field} exactly one way: 'image' (base64 or a data URL), 'asset_id' or 'upload_id'"
@@ -44,13 +46,16 @@ def resolve_input_image(
         if upload.status != "ready" or not upload.asset_id:
             reason = f": {upload.reason}" if upload.reason else ""
             raise InvalidInput(
-                f"Upload {upload_id} is {upload.status}{reason}; use it once GET uploads/{upload_id} says ready.",
+                f"Upload {upload_id} is {upload.status}{reason}; "
+                f"use it once GET uploads/{upload_id} says ready.",
                 details={"field": "upload_id", "status": upload.status},
             )
         asset_id = upload.asset_id
     assert asset_id is not None
     asset = ports.assets.get(owner, asset_id)
     if asset.type != "image":
-        raise InvalidInput(f"Asset {asset_id} is a {asset.type}, not an image.", details={"field": "asset_id"})
+        raise InvalidInput(
+            f"Asset {asset_id} is a {asset.type}, not an image.", details={"field": "asset_id"}
+        )
     verified = verify_image(ports.blobs.get(asset.key, max_bytes=MAX_INPUT_BYTES), max_bytes=MAX_INPUT_BYTES)
     return InputImage(image=verified, asset=asset, source="upload" if upload_id else "asset")
