@@ -1,0 +1,118 @@
+"""Which adapter serves a provider name, and the fallback chain of a request.
+
+In `local` provider mode (make run, tests) every provider name is served by the offline provider
+simulating it, so fallbacks and faults behave as they would live. A call goes down its candidates
+(for generation: the quality tier's models in order) until one serves it; an outage (ours) moves on
+to the next candidate, a refusal of the input (the user's) stops at once. What happened is returned
+so the job can record which provider served it and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Generic, TypeVar
+
+from imagestudio.catalog import get_catalog
+from imagestudio.config import Settings, environ
+from imagestudio.providers.base import Provider, ProviderUnavailable
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    provider: str
+    model: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    provider: str
+    model: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Served(Generic[R]):
+    result: R
+    served_by: Candidate
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def fallback_reason(self) -> str | None:
+        if not self.attempts:
+            return None
+        return "; ".join(f"{a.provider}/{a.model} unavailable: {a.error}" for a in self.attempts)
+
+
+def _live(name: str) -> Provider:
+    from imagestudio.providers import keys
+
+    def key() -> str:
+        return keys.api_key(name)
+
+    if name == "stability":
+        from imagestudio.providers.stability import StabilityProvider
+
+        return StabilityProvider(api_key=key)
+    if name == "wavespeed":
+        from imagestudio.providers.wavespeed import WaveSpeedProvider
+
+        return WaveSpeedProvider(api_key=key)
+    if name == "huggingface":
+        from imagestudio.providers.huggingface import HuggingFaceProvider
+
+        return HuggingFaceProvider(api_key=key)
+    if name == "gemini":
+        from imagestudio.providers.gemini import GeminiProvider
+
+        return GeminiProvider(api_key=key)
+    raise KeyError(name)
+
+
+@cache
+def _provider(name: str, mode: str, faults: str) -> Provider:
+    get_catalog().provider(name)  # unknown names fail with the valid choices
+    if mode == "local" or name == "local":
+        from imagestudio.providers.local import Faults, LocalProvider
+
+        return LocalProvider(simulating=None if name == "local" else name, faults=Faults.parse(faults))
+    return _live(name)
+
+
+def provider(name: str, settings: Settings | None = None) -> Provider:
+    """The adapter for `name` (one per container: adapters hold their HTTP client)."""
+    settings = settings or Settings.from_env()
+    return _provider(name, settings.provider_mode, environ().get("LOCAL_PROVIDER_FAULTS", ""))
+
+
+def reset() -> None:
+    _provider.cache_clear()
+
+
+def tier_candidates(quality: str) -> list[Candidate]:
+    catalog = get_catalog()
+    return [
+        Candidate(catalog.model(m).provider, catalog.model(m).id)
+        for m in catalog.quality_tier(quality).candidates
+    ]
+
+
+def call_with_fallback(
+    candidates: list[Candidate], call: Callable[[Provider, Candidate], R], settings: Settings | None = None
+) -> Served[R]:
+    attempts: list[Attempt] = []
+    for candidate in candidates:
+        try:
+            result = call(provider(candidate.provider, settings), candidate)
+        except ProviderUnavailable as exc:
+            attempts.append(Attempt(candidate.provider, candidate.model, exc.message))
+            continue
+        return Served(result=result, served_by=candidate, attempts=attempts)
+    tried = ", ".join(f"{a.provider}/{a.model}" for a in attempts) or "none"
+    raise ProviderUnavailable(
+        f"No provider could serve this request right now (tried {tried}); try again shortly.",
+        details={"attempts": [a.__dict__ for a in attempts]},
+    )
