@@ -66,7 +66,10 @@ def test_every_candidate_down_is_a_503_listing_what_was_tried(faults) -> None:
     with pytest.raises(ProviderUnavailable) as caught:
         call_with_fallback(tier_candidates("standard"), generate, Settings.from_env())
     assert caught.value.status == 503
-    assert "wavespeed/qwen-image" in caught.value.message and "stability/stable-image-core" in caught.value.message
+    assert (
+        "wavespeed/qwen-image" in caught.value.message
+        and "stability/stable-image-core" in caught.value.message
+    )
 
 
 def test_a_refusal_of_the_input_does_not_fall_back(faults) -> None:
