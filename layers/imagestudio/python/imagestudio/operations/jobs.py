@@ -27,10 +27,25 @@ def open_job(
     count: int = 1,
     deadline: timedelta = DEFAULT_DEADLINE,
     job_id: str | None = None,
+    quality: str | None = None,
+    variations: int | None = None,
+    wavespeed_calls: int = 0,
 ) -> Job:
-    """Reserve the credits, then record the job; if the record cannot be written the credits go back."""
+    """Reserve the credits (plan limits checked in the same write), then record the job; if the
+    record cannot be written the credits go back."""
     job_id = job_id or new_id()
-    ports.ledger.reserve(owner, job_id, credits, operation=operation, count=count)
+    ports.ledger.account(owner)  # a first-time user is opened with their plan's grant
+    ports.ledger.reserve(
+        owner,
+        job_id,
+        credits,
+        operation=operation,
+        count=count,
+        wavespeed_calls=wavespeed_calls,
+        quality=quality,
+        model=model,
+        variations=variations,
+    )
     now = utcnow()
     job = Job(
         id=job_id,
@@ -53,9 +68,11 @@ def open_job(
         raise
 
 
-def succeed_job(ports: Ports, owner: str, job_id: str, *, actual_credits: int, outputs: list[str]) -> Job:
+def succeed_job(
+    ports: Ports, owner: str, job_id: str, *, actual_credits: int, outputs: list[str], **fields: Any
+) -> Job:
+    """Charge what was delivered (the rest of the reservation goes back) and close the job."""
     movement = ports.ledger.capture(owner, job_id, actual_credits)
-    captured = int(getattr(movement, "amount", actual_credits))
     return ports.jobs.transition(
         owner,
         job_id,
@@ -63,15 +80,21 @@ def succeed_job(ports: Ports, owner: str, job_id: str, *, actual_credits: int, o
         to="succeeded",
         progress=100,
         outputs=outputs,
-        actual_credits=captured,
-        credits_captured=captured,
+        actual_credits=movement.amount,
+        credits_captured=movement.amount,
+        **fields,
     )
 
 
-def fail_job(ports: Ports, owner: str, job_id: str, *, code: str, message: str) -> Job:
+def fail_job(ports: Ports, owner: str, job_id: str, *, code: str, message: str, **fields: Any) -> Job:
     ports.ledger.release(owner, job_id, f"job failed: {code}")
     return ports.jobs.transition(
-        owner, job_id, from_statuses=OPEN_STATUSES, to="failed", error=ErrorInfo(code=code, message=message)
+        owner,
+        job_id,
+        from_statuses=OPEN_STATUSES,
+        to="failed",
+        error=ErrorInfo(code=code, message=message),
+        **fields,
     )
 
 
