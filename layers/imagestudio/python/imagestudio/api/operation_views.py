@@ -24,7 +24,7 @@ class OutputView(BaseModel):
     mime: str
     url: str
     thumbnail_url: str | None = None
-    b64_json: str | None = Field(None, description="Only with response_format=b64_json and under the size cap.")
+    b64_json: str | None = Field(None, description="Only with response_format=b64_json, under the size cap.")
     parent_asset_id: str | None = None
 
 
@@ -87,7 +87,9 @@ def operation_response(
                 )
             )
     failures = [
-        FailureView(index=u.index, code=u.error.code, message=u.error.message) for u in result.units if u.error
+        FailureView(index=u.index, code=u.error.code, message=u.error.message)
+        for u in result.units
+        if u.error
     ]
     if failures:
         extra_notes.append(f"{len(failures)} output(s) failed and were not charged.")
