@@ -10,6 +10,7 @@ from imagestudio.credits.ledger import Ledger
 from imagestudio.store.assets import AssetRepository, UploadRepository
 from imagestudio.store.blobs import BlobStore
 from imagestudio.store.jobs import JobRepository
+from imagestudio.store.personas import PersonaRepository
 
 
 @dataclass
@@ -27,6 +28,10 @@ class Ports:
     @cached_property
     def uploads(self) -> UploadRepository:
         return UploadRepository(self.settings.assets_table)
+
+    @cached_property
+    def personas(self) -> PersonaRepository:
+        return PersonaRepository(self.settings.assets_table)
 
     @cached_property
     def blobs(self) -> BlobStore:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from imagestudio.api import assets_routes, credits_routes, jobs_routes, uploads_routes
+from imagestudio.api import assets_routes, create_routes, credits_routes, jobs_routes, uploads_routes
 from imagestudio.api.catalog_routes import catalog_router, estimate_router
 from imagestudio.api.health_routes import router as health_router
 
@@ -19,4 +19,6 @@ ALL_ROUTERS: tuple[Router, ...] = (
     credits_routes.router,
     assets_routes.router,
     uploads_routes.router,
+    create_routes.router,
+    create_routes.personas_router,
 )

@@ -122,3 +122,17 @@ M = TypeVar("M", bound=BaseModel)
 
 def from_item(cls: type[M], item: dict[str, Any]) -> M:
     return cls.model_validate(_plain(item))
+
+
+class Persona(BaseModel):
+    """A brand persona that `use_persona` applies to a prompt."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    owner: str
+    name: str = Field(min_length=1, max_length=100)
+    tone: str | None = Field(None, max_length=100)
+    palette: list[str] = Field(default_factory=list, max_length=12)
+    style_words: list[str] = Field(default_factory=list, max_length=20)
+    negative_words: list[str] = Field(default_factory=list, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

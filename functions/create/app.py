@@ -1,0 +1,6 @@
+"""POST create: Create Studio."""
+
+from imagestudio.api.create_routes import router
+from imagestudio.api.handler import http_handler
+
+lambda_handler = http_handler(router)
