@@ -56,6 +56,24 @@ class AssetRepository:
             raise NotFound(f"No asset {asset_id}.") from None
         return from_item(Asset, old["Attributes"])
 
+    def children(self, owner: str, parent_id: str, *, limit: int = 100) -> list[Asset]:
+        """Assets made from `parent_id` (edits, upscales, ...), oldest first, from the ByParent index."""
+        page = self.table.query(
+            IndexName="ByParent",
+            KeyConditionExpression=Key("gsi3pk").eq(f"{user_pk(owner)}#PARENT#{parent_id}"),
+            Limit=limit,
+        )
+        return [from_item(Asset, i) for i in page.get("Items", [])]
+
+    def update(self, asset: Asset) -> Asset:
+        """Replace an existing asset's record (its keys and indexes follow its fields)."""
+        updated = asset.model_copy(update={"updated_at": utcnow()})
+        try:
+            self.table.put_item(Item=self._item(updated), ConditionExpression=Attr("pk").exists())
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            raise NotFound(f"No asset {asset.id}.") from None
+        return updated
+
     def find(
         self, owner: str, *, asset_type: str | None = None, limit: int = 50, cursor: str | None = None
     ) -> tuple[list[Asset], str | None]:
