@@ -122,7 +122,7 @@ def assert_books_balance(table_name: str, user: str) -> dict[str, int]:
 
 # --- the state machine -------------------------------------------------------------------------
 
-JOBS = [f"job-{i}" for i in range(5)]
+JOBS = [f"job-{i}" for i in range(4)]
 REFUNDS = [f"refund-{i}" for i in range(3)]
 GRANTS = [f"grant-{i}" for i in range(3)]
 ADJUSTMENTS = [f"adj-{i}" for i in range(3)]
@@ -316,7 +316,7 @@ def test_the_books_balance_after_every_step_of_random_sequences(deployed: Deploy
         LedgerMachine,
         settings=settings(
             max_examples=50,
-            stateful_step_count=20,
+            stateful_step_count=16,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),

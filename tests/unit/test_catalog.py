@@ -448,8 +448,8 @@ def test_style_presets_ratios_and_suffixes() -> None:
 @pytest.mark.parametrize(
     ("plan", "price", "limits", "cap", "tiers", "max_variations"),
     [
-        ("free", 0, (10, 5, 2, None), 2, ["draft", "standard"], 2),
-        ("basic", 29, (25, 25, 10, 200), 25, ["draft", "standard", "premium"], 4),
+        ("free", 0, (10, 5, 2, None), 2, ["draft", "standard", "premium"], 4),
+        ("basic", 29, (25, 25, 10, 200), 25, ["draft", "standard", "premium"], 6),
         ("pro", 79, (100, 100, 30, 500), 100, ["draft", "standard", "premium"], 10),
         ("enterprise", 199, (None, None, None, None), 500, ["draft", "standard", "premium"], 10),
     ],

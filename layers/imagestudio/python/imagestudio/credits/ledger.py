@@ -475,6 +475,16 @@ class Ledger:
         """Every plan limit and the balance for this request; (usage now, usage after) or raise."""
         plan = self._plan(account)
         usage = self._usage_view(account, period, counters)
+        pl.check_options(
+            self._catalog,
+            plan,
+            quality=asked.get("quality"),
+            model=asked.get("model"),
+            variations=asked.get("variations"),
+            asked=asked,
+            usage=usage,
+            available=account.available,
+        )
         pl.check_counters(
             self._catalog,
             plan,
@@ -534,9 +544,6 @@ class Ledger:
         bucket, asked = self._request(credits, operation, count, wavespeed_calls, quality, model, variations)
         account = self._peek(user)
         plan = self._plan(account)
-        pl.check_options(
-            self._catalog, plan, quality=quality, model=model, variations=variations, asked=asked
-        )
         period = pl.period_of(self._now()[0])
         usage, projected = self._check(
             account,
@@ -611,14 +618,6 @@ class Ledger:
         if existing is not None:
             return existing
         account = self.account(user)
-        pl.check_options(
-            self._catalog,
-            self._plan(account),
-            quality=quality,
-            model=model,
-            variations=variations,
-            asked=asked,
-        )
         usage_counts = {bucket: count}
         if wavespeed_calls:
             usage_counts["wavespeed_calls"] = wavespeed_calls
@@ -1124,14 +1123,18 @@ class Ledger:
             raise self._busy(user) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def monthly_grant(self, period: str) -> int:
-        """Grant every user their plan's monthly credits (grant id 'monthly-{period}'); returns how many."""
+    def monthly_grant(self, period: str, *, page_size: int = 500) -> int:
+        """Grant every user their plan's monthly credits (grant id 'monthly-{period}'); returns how many.
+
+        Users come from the ByPlan index, a page at a time. A user who already got this period's grant
+        (also under another plan, if they changed plans during the run) is skipped.
+        """
         pl.check_period(period)
         granted = 0
         for plan in self._catalog.plans():
             if plan.monthly_grant_credits <= 0:
                 continue
-            for user in self._users_of(plan.id):
+            for user in self._users_of(plan.id, page_size):
                 try:
                     movement = self.grant(
                         user,
@@ -1145,9 +1148,10 @@ class Ledger:
                     granted += 1
         return granted
 
-    def _users_of(self, plan: str) -> Iterator[str]:
+    def _users_of(self, plan: str, page_size: int) -> Iterator[str]:
         query: dict[str, Any] = {
             "IndexName": "ByPlan",
+            "Limit": page_size,
             "KeyConditionExpression": Key("gsi1pk").eq(f"PLAN#{plan}"),
         }
         while True:

@@ -169,8 +169,29 @@ def check_options(
     model: str | None,
     variations: int | None,
     asked: dict[str, Any],
+    usage: Usage | None = None,
+    available: int | None = None,
 ) -> None:
     """The plan's quality tiers, model tiers and variations per request (429 naming what is allowed)."""
+    try:
+        _check_options(catalog, plan, quality=quality, model=model, variations=variations, asked=asked)
+    except PlanLimitExceeded as err:
+        if available is not None:
+            err.details["available_credits"] = available
+        if usage is not None:
+            err.details["usage"] = usage.model_dump(mode="json", exclude={"user"})
+        raise
+
+
+def _check_options(
+    catalog: Catalog,
+    plan: Plan,
+    *,
+    quality: str | None,
+    model: str | None,
+    variations: int | None,
+    asked: dict[str, Any],
+) -> None:
     tiers = list(plan.quality_tiers)
     if quality is not None:
         catalog.quality_tier(quality)  # unknown tier -> 422 naming the tiers
