@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
 
 from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
-from imagestudio.api.idempotency import HEADER, run_idempotent
-from imagestudio.api.operation_views import OperationResponse, operation_response
+from imagestudio.api.operation_views import OperationResponse
+from imagestudio.api.studio import STUDIO_RESPONSES, studio_answer
 from imagestudio.errors import NotFound
 from imagestudio.models.records import Persona, utcnow
+from imagestudio.operations.core import StudioOutcome
 from imagestudio.operations.create import CreateRequest, create
+from imagestudio.ports import Ports
 
 router = Router()
 personas_router = Router()
@@ -26,24 +29,17 @@ personas_router = Router()
     description="Outputs are exactly the requested (or template) size. Variations run concurrently with "
     "seed + i; a failed variation is reported and not charged. Accepts an Idempotency-Key.",
     tags=["Create"],
+    responses=STUDIO_RESPONSES,
 )
-def create_images(request: CreateRequest) -> OperationResponse:
-    who = caller(router)
-
-    def run() -> dict[str, object]:
-        p = ports()
-        result, details = create(p, who.user_id, request)
-        notes = [f"Prompt applied: {details['applied_prompt']}"]
-        return operation_response(
-            result, p.blobs, response_format=request.response_format, notes=notes, details=details
-        ).model_dump(mode="json")
-
-    key = router.current_event.headers.get(HEADER)
-    body = request.model_dump(mode="json")
-    return OperationResponse.model_validate(
-        run_idempotent(
-            key, user=who.user_id, scope="create", body=body, run=run, context=router.lambda_context
+def create_images(request: CreateRequest) -> Response[OperationResponse]:
+    def run(p: Ports, owner: str) -> StudioOutcome:
+        result, details = create(p, owner, request)
+        return StudioOutcome(
+            result=result, notes=[f"Prompt applied: {details['applied_prompt']}"], details=details
         )
+
+    return studio_answer(
+        router, scope="create", request=request, response_format=request.response_format, run=run
     )
 
 

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from imagestudio.api import assets_routes, create_routes, credits_routes, jobs_routes, uploads_routes
+from imagestudio.api import (
+    assets_routes,
+    control_routes,
+    create_routes,
+    credits_routes,
+    edit_routes,
+    jobs_routes,
+    uploads_routes,
+    upscale_routes,
+)
 from imagestudio.api.catalog_routes import catalog_router, estimate_router
 from imagestudio.api.health_routes import router as health_router
 
@@ -21,4 +30,7 @@ ALL_ROUTERS: tuple[Router, ...] = (
     uploads_routes.router,
     create_routes.router,
     create_routes.personas_router,
+    edit_routes.router,
+    upscale_routes.router,
+    control_routes.router,
 )

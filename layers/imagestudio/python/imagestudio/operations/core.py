@@ -22,7 +22,7 @@ from imagestudio.errors import DomainError, ProviderError
 from imagestudio.ids import new_id
 from imagestudio.imaging.output import EXT, encode, exact_size, open_image
 from imagestudio.imaging.verify import make_thumbnail
-from imagestudio.models.records import Asset, ErrorInfo, Job
+from imagestudio.models.records import Asset, ErrorInfo, Job, utcnow
 from imagestudio.operations.jobs import fail_job, open_job, succeed_job
 from imagestudio.ports import Ports
 from imagestudio.providers import http as provider_http
@@ -262,3 +262,81 @@ def run_operation(
     assets = [a.id for r in results for a in r.assets]
     job = succeed_job(ports, owner, job.id, actual_credits=charged, outputs=assets, **extra)
     return OperationResult(job=job, units=results, estimated=price, charged=job.credits_captured)
+
+
+@dataclass
+class StudioOutcome:
+    """What a studio operation gives its route: the result, and what to tell the user."""
+
+    result: OperationResult
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    accepted: bool = False  # a long job: answered 202 while the provider works; follow the job
+
+
+def submit_long_job(
+    ports: Ports,
+    owner: str,
+    *,
+    operation: str,
+    price: Price,
+    unit: Unit,
+    meta: OutputMeta,
+    inputs: dict[str, Any],
+    provider: str,
+    model: str,
+    wavespeed_calls: int = 0,
+) -> OperationResult:
+    """Open the job (credits reserved), submit the provider job and record it on the job (running,
+    provider_job_id). Nothing is polled here. A provider that answers at once after all is stored
+    and charged like any operation; one that fails fails the job and returns the credits."""
+    job = open_job(
+        ports,
+        owner,
+        operation=operation,
+        credits=price.credits,
+        usd=str(price.usd),
+        inputs=inputs,
+        provider=provider,
+        model=model,
+        wavespeed_calls=wavespeed_calls,
+    )
+    try:
+        served = call_with_fallback(unit.candidates, unit.call)
+        by = served.served_by
+        extra: dict[str, Any] = {"provider": by.provider, "model": by.model}
+        if served.fallback_reason:
+            extra["inputs"] = {**inputs, "fallback": served.fallback_reason}
+        result = served.result
+        if isinstance(result, Submitted):
+            job = ports.jobs.transition(
+                owner,
+                job.id,
+                from_statuses={"queued"},
+                to="running",
+                provider_job_id=result.provider_job_id,
+                started_at=utcnow(),
+                **extra,
+            )
+            return OperationResult(job=job, units=[], estimated=price, charged=0)
+        assets = [
+            store_image(ports, owner, job, output_bytes(by.provider, o), meta, unit, by, price.credits)
+            for o in result.outputs
+        ]
+        if not assets:
+            raise ProviderError(f"{by.provider} returned no output.")
+    except Exception as exc:
+        info = _error_info(exc)
+        job = fail_job(ports, owner, job.id, code=info.code, message=info.message)
+        if isinstance(exc, DomainError):
+            exc.details = {**exc.details, "job_id": job.id, "credits_charged": 0}
+            raise
+        raise ProviderError(info.message, details={"job_id": job.id, "credits_charged": 0}) from exc
+    job = succeed_job(
+        ports, owner, job.id, actual_credits=price.credits, outputs=[a.id for a in assets], **extra
+    )
+    units = [UnitResult(index=unit.index, assets=assets, served_by=by)]
+    return OperationResult(job=job, units=units, estimated=price, charged=job.credits_captured)
+
+
+# ----------------------------------------------------------------------------- masks
