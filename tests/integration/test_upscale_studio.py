@@ -130,3 +130,21 @@ def test_another_users_asset_is_404(client: ApiClient) -> None:
     bobs = uploaded_asset(client, "bob")
     status, body = upscale(client, asset_id=bobs)
     assert status == 404, body
+
+
+def test_a_creative_upscale_finishes_as_its_owner_follows_the_status_url(client: ApiClient) -> None:
+    before = balance(client, "alice")
+    status, body = upscale(client, image=inline(product(256, 192)), mode="creative", target_long_side=1024)
+    assert status == 202, body
+    cost = body["credits_estimated"]
+    job: dict = {}
+    for _ in range(10):
+        _, job = client.call("GET", body["links"]["status_url"], user="alice")
+        if job["status"] != "running":
+            break
+    assert job["status"] == "succeeded", job
+    assert job["credits_captured"] == cost and len(job["outputs"]) == 1
+    assert client.call("GET", body["links"]["status_url"], user="bob")[0] == 404
+    _, asset = client.call("GET", f"{P}/assets/{job['outputs'][0]}", user="alice")
+    assert (asset["width"], asset["height"]) == (1024, 768) and asset["source"] == "upscaled"
+    assert balance(client, "alice") == (before[0] - cost, 0)

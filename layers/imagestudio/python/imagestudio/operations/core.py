@@ -172,7 +172,7 @@ def store_image(
     return ports.assets.create(asset)
 
 
-def _error_info(exc: Exception) -> ErrorInfo:
+def error_info(exc: Exception) -> ErrorInfo:
     if isinstance(exc, DomainError):
         return ErrorInfo(code=exc.code, message=exc.message)
     log.exception("unit failed unexpectedly")
@@ -230,7 +230,7 @@ def run_operation(
                     store_image(ports, owner, job, data, meta, unit, served.served_by, per_unit)
                 )
         except Exception as exc:
-            outcome.error = _error_info(exc)
+            outcome.error = error_info(exc)
             outcome.assets = []
             first_error.append(exc)
         return outcome
@@ -252,7 +252,7 @@ def run_operation(
         extra["inputs"] = {**inputs, "fallback": fallback}
     if not delivered:
         error = first_error[0] if first_error else ProviderError("No output was produced.")
-        info = _error_info(error)
+        info = error_info(error)
         job = fail_job(ports, owner, job.id, code=info.code, message=info.message, **extra)
         if isinstance(error, DomainError):
             error.details = {**error.details, "job_id": job.id, "credits_charged": 0}
@@ -304,9 +304,24 @@ def submit_long_job(
     try:
         served = call_with_fallback(unit.candidates, unit.call)
         by = served.served_by
-        extra: dict[str, Any] = {"provider": by.provider, "model": by.model}
+        # What finishing the job later needs (operations/long_jobs.py): how to store its outputs.
+        finish = {
+            "operation": meta.operation,
+            "source": meta.source,
+            "output_format": meta.output_format,
+            "prompt": meta.prompt,
+            "parent_id": meta.parent.id if meta.parent else None,
+            "width": unit.width,
+            "height": unit.height,
+            "metadata": meta.metadata,
+        }
+        extra: dict[str, Any] = {
+            "provider": by.provider,
+            "model": by.model,
+            "inputs": {**inputs, "finish": finish},
+        }
         if served.fallback_reason:
-            extra["inputs"] = {**inputs, "fallback": served.fallback_reason}
+            extra["inputs"]["fallback"] = served.fallback_reason
         result = served.result
         if isinstance(result, Submitted):
             job = ports.jobs.transition(
@@ -326,7 +341,7 @@ def submit_long_job(
         if not assets:
             raise ProviderError(f"{by.provider} returned no output.")
     except Exception as exc:
-        info = _error_info(exc)
+        info = error_info(exc)
         job = fail_job(ports, owner, job.id, code=info.code, message=info.message)
         if isinstance(exc, DomainError):
             exc.details = {**exc.details, "job_id": job.id, "credits_charged": 0}

@@ -227,7 +227,7 @@ def price_of(found: Estimate) -> Price:
     return Price(credits=found.credits, usd=Decimal(str(found.usd)))
 
 
-def _error_info(exc: Exception) -> ErrorInfo:
+def error_info(exc: Exception) -> ErrorInfo:
     if isinstance(exc, DomainError):
         return ErrorInfo(code=exc.code, message=exc.message)
     return ErrorInfo(code="internal_error", message="The job failed on our side.")
