@@ -220,3 +220,54 @@ def test_upload_through_the_presigned_form_becomes_an_asset(stack: str) -> None:
         Client(base, token_for(state, "dave")).get(f"/api/image-studio/uploads/{ticket['upload']['id']}")[0]
         == 404
     )
+
+
+def test_the_studios_end_to_end_with_credits_in_the_ledger(stack: str) -> None:
+    """Issue 5's first-run flow: a new user creates, edits, upscales and controls, paying as estimated."""
+    import io
+
+    import requests
+    from PIL import Image
+
+    base, state = stack.split("|")
+    erin = Client(base, token_for(state, "erin"))
+    P = "/api/image-studio"
+
+    def fetch(url: str) -> Image.Image:
+        return Image.open(io.BytesIO(requests.get(url, timeout=30).content))
+
+    status, made = erin.post(
+        f"{P}/create",
+        {"prompt": "red sneakers on a beach", "template_id": "instagram_feed_portrait", "num_variations": 3},
+    )
+    assert status == 200, made
+    assert [fetch(o["url"]).size for o in made["outputs"]] == [(1080, 1350)] * 3
+    first = made["outputs"][0]["asset_id"]
+
+    status, cut = erin.post(f"{P}/edit/process", {"operation": "remove_background", "asset_id": first})
+    assert status == 200, cut
+    transparent = fetch(cut["outputs"][0]["url"])
+    assert transparent.format == "PNG" and transparent.mode == "RGBA"
+    assert transparent.getchannel("A").getextrema()[0] == 0  # some pixels really are transparent
+    assert cut["outputs"][0]["parent_asset_id"] == first
+
+    status, small = erin.post(f"{P}/create", {"prompt": "a logo", "width": 256, "height": 256})
+    assert status == 200, small
+    status, up = erin.post(f"{P}/upscale", {"asset_id": small["outputs"][0]["asset_id"], "mode": "fast"})
+    assert status == 200, up
+    assert fetch(up["outputs"][0]["url"]).size == (1024, 1024)
+
+    status, sketch = erin.post(
+        f"{P}/control",
+        {"operation": "sketch", "asset_id": small["outputs"][0]["asset_id"], "prompt": "a watercolor logo"},
+    )
+    assert status == 200, sketch
+
+    charged = [made, cut, small, up, sketch]
+    assert all(a["credits_charged"] == a["credits_estimated"] for a in charged)
+    _, ledger = erin.get(f"{P}/credits/ledger?limit=100")
+    captures = sorted(e["amount"] for e in ledger["entries"] if e["kind"] == "capture")
+    assert captures == sorted(a["credits_charged"] for a in charged)
+    _, credits = erin.get(f"{P}/credits")
+    assert credits["available"] == 200 - sum(a["credits_charged"] for a in charged)
+    assert credits["reserved"] == 0
