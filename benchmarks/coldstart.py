@@ -35,6 +35,20 @@ def main() -> None:
     started = time.perf_counter()
     runtime._handler(fn)  # the import: what Lambda's init phase pays
     init = time.perf_counter() - started
+    if not spec.get("event"):  # functions that need AWS resources: the init phase only
+        print(
+            json.dumps(
+                {
+                    "init_ms": init * 1000,
+                    "harness_ms": base * 1000,
+                    "first_invoke_ms": None,
+                    "warm_p50_ms": None,
+                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "status": None,
+                }
+            )
+        )
+        return
     event = json.loads(open(spec["event"]).read())  # noqa: PTH123, SIM115
     started = time.perf_counter()
     first = runtime.invoke(fn.name, event)

@@ -171,3 +171,11 @@ def test_provider_outage_falls_back_and_a_total_outage_refunds(
         assert balance(client) == before
     finally:
         registry.reset()
+
+
+def test_the_sample_event_of_the_create_function(deployed) -> None:
+    from tests.conftest import api_event
+
+    status, body = deployed.http("CreateFunction", api_event("create/instagram_portrait"))
+    assert status == 200, body
+    assert [(o["width"], o["height"]) for o in body["outputs"]] == [(1080, 1350)] * 3
