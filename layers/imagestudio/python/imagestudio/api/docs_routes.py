@@ -27,7 +27,10 @@ def add_docs_routes(app: APIGatewayHttpResolver) -> None:
         compress=True,
     )
 
+    spec: dict[str, Any] = {}  # the routes do not change in a warm container: build the document once
+
     @app.get(OPENAPI_PATH, include_in_schema=False)
     def openapi_json() -> dict[str, Any]:
-        spec: dict[str, Any] = json.loads(app.get_openapi_json_schema())
+        if not spec:
+            spec.update(json.loads(app.get_openapi_json_schema()))
         return spec
