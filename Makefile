@@ -8,7 +8,7 @@ PORT ?= 3000
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),dev-user)
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test token lint typecheck template-check sam-validate unit integration flows bench clean install
+.PHONY: bench-transitions run test token lint typecheck template-check sam-validate unit integration flows bench clean install
 
 install: $(STAMP)
 
@@ -58,6 +58,10 @@ flows: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.transitions
+
+bench-transitions: $(STAMP)
+	$(PY) -m benchmarks.transitions
 
 clean:
 	rm -rf $(VENV) .venv-sam .local .aws-sam .pytest_cache .mypy_cache .ruff_cache

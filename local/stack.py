@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = ROOT / "template.yaml"
 DEFAULT_STATE_DIR = ROOT / ".local"
 # The offline stack's parameter overrides, as `sam deploy --parameter-overrides` would pass them.
-LOCAL_PARAMETERS = {"ProviderMode": "local", "Stage": "local"}
+LOCAL_PARAMETERS = {"ProviderMode": "local", "Stage": "local", "PollWaitScale": "0.1"}
 
 
 def free_port(host: str = "127.0.0.1") -> int:

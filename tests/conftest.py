@@ -73,7 +73,7 @@ def deploy(template: Path, parameters: dict[str, str] | None = None) -> Iterator
 @pytest.fixture
 def deployed(aws_env: None) -> Iterator[Deployed]:
     """The product's template.yaml, provisioned as the offline stack provisions it."""
-    yield from deploy(TEMPLATE, LOCAL_PARAMETERS)
+    yield from deploy(TEMPLATE, {**LOCAL_PARAMETERS, "PollWaitScale": "0"})
 
 
 def api_event(name: str, **overrides: Any) -> dict[str, Any]:

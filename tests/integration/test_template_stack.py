@@ -58,7 +58,7 @@ def test_renaming_a_table_in_the_template_renames_it_offline(tmp_path: Path) -> 
     text = TEMPLATE.read_text().replace("JobsTable", "RenamedJobsTable")
     copy = tmp_path / "template.yaml"
     copy.write_text(text)
-    for folder in ("functions", "layers"):
+    for folder in ("functions", "layers", "statemachines"):
         (tmp_path / folder).symlink_to(TEMPLATE.parent / folder)
     plan = plan_stack(copy, parameters=LOCAL_PARAMETERS)
     assert "RenamedJobsTable" in plan.tables and "JobsTable" not in plan.tables

@@ -43,6 +43,8 @@ class Settings:
     media_bucket: str
     provider_mode: str
     cors_origins: tuple[str, ...]
+    provider_job_state_machine: str = ""
+    poll_wait_scale: float = 1.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -57,4 +59,6 @@ class Settings:
             media_bucket=env.get("MEDIA_BUCKET", ""),
             provider_mode=env.get("PROVIDER_MODE", "local"),
             cors_origins=tuple(o for o in env.get("CORS_ORIGINS", "*").split(",") if o),
+            provider_job_state_machine=env.get("PROVIDER_JOB_STATE_MACHINE", ""),
+            poll_wait_scale=float(env.get("POLL_WAIT_SCALE", "1") or 1),
         )

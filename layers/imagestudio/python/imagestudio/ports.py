@@ -11,6 +11,7 @@ from imagestudio.store.assets import AssetRepository, UploadRepository
 from imagestudio.store.blobs import BlobStore
 from imagestudio.store.jobs import JobRepository
 from imagestudio.store.personas import PersonaRepository
+from imagestudio.store.workflows import Workflows
 
 
 @dataclass
@@ -32,6 +33,10 @@ class Ports:
     @cached_property
     def personas(self) -> PersonaRepository:
         return PersonaRepository(self.settings.assets_table)
+
+    @cached_property
+    def workflows(self) -> Workflows:
+        return Workflows()
 
     @cached_property
     def blobs(self) -> BlobStore:

@@ -31,9 +31,12 @@ def caller(router: Router) -> Caller:
 def reset() -> None:
     """Forget cached ports and AWS clients (tests switch between moto instances)."""
     from imagestudio.api import idempotency
-    from imagestudio.store import blobs, dynamo
+    from imagestudio.providers import registry
+    from imagestudio.store import blobs, dynamo, workflows
 
     _ports.cache_clear()
     dynamo.reset_clients()
     blobs.reset_clients()
+    workflows.reset_clients()
+    registry.reset()
     idempotency.reset()

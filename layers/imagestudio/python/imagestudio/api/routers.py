@@ -14,6 +14,7 @@ from imagestudio.api import (
     credits_routes,
     edit_routes,
     jobs_routes,
+    transform_routes,
     uploads_routes,
     upscale_routes,
 )
@@ -30,6 +31,7 @@ ALL_ROUTERS: tuple[Router, ...] = (
     uploads_routes.router,
     create_routes.router,
     create_routes.personas_router,
+    transform_routes.router,
     edit_routes.router,
     upscale_routes.router,
     control_routes.router,

@@ -3,6 +3,7 @@ ends settles them (capture on success; release on failure, cancel or expiry)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,8 @@ from imagestudio.errors import Conflict, NotFound
 from imagestudio.ids import new_id
 from imagestudio.models.records import OPEN_STATUSES, ErrorInfo, Job, utcnow
 from imagestudio.ports import Ports
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = timedelta(minutes=30)
 
@@ -99,20 +102,40 @@ def fail_job(ports: Ports, owner: str, job_id: str, *, code: str, message: str, 
 
 
 def cancel_job(ports: Ports, owner: str, job_id: str) -> Job:
-    """DELETE jobs/{id}: an open job is canceled and its reservation returned; a finished one is a 409."""
+    """DELETE jobs/{id}: an open job is canceled and its reservation returned; a finished one is a 409.
+
+    The job is marked canceled first (a conditional write), so a task still running for it finds it
+    ended and stores nothing; then its execution is stopped, the provider asked to cancel, and the
+    credits released. If a task captured in the same instant, the capture is refunded: a canceled
+    job never costs anything.
+    """
     job = ports.jobs.get(owner, job_id)
     if not job.is_open:
         raise Conflict(
             f"Job {job_id} already ended ({job.status}); only queued or running jobs can be canceled."
         )
-    ports.ledger.release(owner, job_id, "canceled by the user")
-    return ports.jobs.transition(
+    canceled = ports.jobs.transition(
         owner,
         job_id,
         from_statuses=OPEN_STATUSES,
         to="canceled",
         error=ErrorInfo(code="canceled", message="Canceled by the user; reserved credits were returned."),
     )
+    ports.workflows.stop(ports.settings.provider_job_state_machine, job_id, "canceled by the user")
+    if job.provider_job_id and job.provider:
+        from imagestudio.providers import registry
+
+        try:
+            registry.provider(job.provider).cancel(job.provider_job_id)
+        except Exception:  # the provider may refuse; the job is ours to end regardless
+            log.warning("provider cancel failed for job %s", job_id, exc_info=True)
+    try:
+        ports.ledger.release(owner, job_id, "canceled by the user")
+    except Conflict:
+        captured = ports.ledger.reservation(owner, job_id).captured_amount
+        if captured:
+            ports.ledger.refund(owner, job_id, captured, "canceled by the user", f"cancel-{job_id}")
+    return canceled
 
 
 def sweep_overdue(ports: Ports, now: datetime | None = None) -> list[str]:

@@ -1,0 +1,44 @@
+"""Step Functions executions of a job: named by the job id (it cannot start twice), stopped on cancel."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import boto3
+
+
+@cache
+def _client() -> Any:
+    return boto3.client("stepfunctions")
+
+
+def reset_clients() -> None:
+    _client.cache_clear()
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+class Workflows:
+    def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
+        if not state_machine_arn:
+            raise RuntimeError("PROVIDER_JOB_STATE_MACHINE is not configured for this function")
+        try:
+            arn: str = _client().start_execution(
+                stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)
+            )["executionArn"]
+        except _client().exceptions.ExecutionAlreadyExists:
+            arn = execution_arn(state_machine_arn, name)  # a retried request: the job is already running
+        return arn
+
+    def stop(self, state_machine_arn: str, name: str, cause: str) -> bool:
+        if not state_machine_arn:
+            return False
+        try:
+            _client().stop_execution(executionArn=execution_arn(state_machine_arn, name), cause=cause[:256])
+        except (_client().exceptions.ExecutionDoesNotExist, _client().exceptions.InvalidArn):
+            return False
+        return True
