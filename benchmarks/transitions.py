@@ -12,11 +12,16 @@ from __future__ import annotations
 import base64
 import io
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 PRICE_PER_1000_TRANSITIONS = 0.025  # US$, Standard workflows (us-east-1)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "layers" / "imagestudio" / "python"), str(ROOT)]
 
 
 def polls_for(seconds: int) -> int:
@@ -46,7 +51,7 @@ def main() -> None:
     rows = []
     for minutes in (1, 5, 10):
         polls = polls_for(minutes * 60)
-        for deployed in deploy(TEMPLATE, {**LOCAL_PARAMETERS, "PollWaitScale": "0"}):
+        for deployed in deploy(TEMPLATE, {**LOCAL_PARAMETERS, "PollWaitScale": "0", "LogLevel": "WARNING"}):
             os.environ["LOCAL_PROVIDER_POLLS"] = str(polls - 1)
             registry.reset()
             client = ApiClient(deployed, Path(tempfile.mkdtemp()))
