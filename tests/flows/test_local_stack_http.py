@@ -271,3 +271,32 @@ def test_the_studios_end_to_end_with_credits_in_the_ledger(stack: str) -> None:
     _, credits = erin.get(f"{P}/credits")
     assert credits["available"] == 200 - sum(a["credits_charged"] for a in charged)
     assert credits["reserved"] == 0
+
+
+def test_a_transform_job_runs_on_the_state_machine_until_it_succeeds(stack: str) -> None:
+    """Server mode: moto's Step Functions engine calls our functions back through the Lambda patch."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    base, state = stack.split("|")
+    fay = Client(base, token_for(state, "fay"))
+    png = io.BytesIO()
+    Image.new("RGB", (96, 96), (20, 160, 90)).save(png, "PNG")
+    status, job = fay.post(
+        "/api/image-studio/transform/image-to-3d", {"image": base64.b64encode(png.getvalue()).decode()}
+    )
+    assert status == 202, job
+    seen = {job["status"]}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, job = fay.get(f"/api/image-studio/jobs/{job['id']}")
+        seen.add(job["status"])
+        if job["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.3)
+    assert job["status"] == "succeeded", job
+    assert "running" in seen or "queued" in seen
+    _, asset = fay.get(f"/api/image-studio/assets/{job['outputs'][0]}")
+    assert asset["mime"] == "model/gltf-binary"
