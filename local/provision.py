@@ -108,6 +108,7 @@ class StackPlan:
     state_machines: list[StateMachineSpec] = field(default_factory=list)
     notifications: list[S3NotificationSpec] = field(default_factory=list)
     schedules: list[ScheduleSpec] = field(default_factory=list)
+    event_buses: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical name / id
     not_emulated: dict[str, str] = field(default_factory=dict)  # logical id -> type
@@ -211,6 +212,8 @@ class _PhysicalNames(Mapping[str, Any]):
             return logical_id.lower()
         if kind == "AWS::Cognito::UserPool":
             return f"{region}_LocalDevPool"
+        if kind == "AWS::Events::EventBus":
+            return self._explicit(resource, "Name") or base
         if kind == "AWS::Cognito::UserPoolClient":
             return "localdevclient"
         return base
@@ -319,6 +322,8 @@ def plan_stack(
             _plan_http_api(plan, logical, props)
         elif kind == "AWS::Serverless::StateMachine":
             _plan_state_machine(plan, logical, props, refs[logical])
+        elif kind == "AWS::Events::EventBus":
+            plan.event_buses.append(str(props.get("Name") or refs[logical]))
         elif kind == "AWS::Events::Rule" and props.get("ScheduleExpression"):
             for target in props.get("Targets") or []:
                 plan.schedules.append(_schedule_from_target(plan, logical, props, target))
@@ -552,6 +557,8 @@ def apply_plan(plan: StackPlan, session: Any, runtime: LocalLambdaRuntime) -> No
         )
 
     events = session.client("events")
+    for bus in plan.event_buses:
+        events.create_event_bus(Name=bus)
     for schedule in plan.schedules:
         expression = schedule.expression
         if expression.startswith(("rate(", "cron(")):  # EventBridge rules take no at() expressions

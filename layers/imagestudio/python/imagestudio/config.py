@@ -45,6 +45,7 @@ class Settings:
     cors_origins: tuple[str, ...]
     provider_job_state_machine: str = ""
     poll_wait_scale: float = 1.0
+    event_bus: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -61,4 +62,5 @@ class Settings:
             cors_origins=tuple(o for o in env.get("CORS_ORIGINS", "*").split(",") if o),
             provider_job_state_machine=env.get("PROVIDER_JOB_STATE_MACHINE", ""),
             poll_wait_scale=float(env.get("POLL_WAIT_SCALE", "1") or 1),
+            event_bus=env.get("EVENT_BUS_NAME", ""),
         )

@@ -31,7 +31,8 @@ def caller(router: Router) -> Caller:
 def reset() -> None:
     """Forget cached ports and AWS clients (tests switch between moto instances)."""
     from imagestudio.api import idempotency
-    from imagestudio.providers import registry
+    from imagestudio.notify import jobs as notify_jobs
+    from imagestudio.providers import keys, registry
     from imagestudio.store import blobs, dynamo, workflows
 
     _ports.cache_clear()
@@ -39,4 +40,6 @@ def reset() -> None:
     blobs.reset_clients()
     workflows.reset_clients()
     registry.reset()
+    keys.reset()
+    notify_jobs.reset_clients()
     idempotency.reset()

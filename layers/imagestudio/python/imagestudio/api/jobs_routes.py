@@ -12,6 +12,7 @@ from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
 from imagestudio.api.views import JobView
 from imagestudio.models.records import JobStatus
+from imagestudio.notify.jobs import webhook_secret as job_webhook_secret
 from imagestudio.operations.jobs import cancel_job
 from imagestudio.operations.long_jobs import advance_job
 
@@ -56,3 +57,22 @@ def get_job(job_id: Annotated[str, Path(max_length=64)]) -> JobView:
 )
 def cancel(job_id: Annotated[str, Path(max_length=64)]) -> JobView:
     return JobView.of(cancel_job(ports(), caller(router).user_id, job_id))
+
+
+class WebhookSecret(BaseModel):
+    secret: str
+    algorithm: str = "HMAC-SHA256"
+    signed_content: str = "{webhook-id}.{webhook-timestamp}.{body}"
+    headers: list[str] = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+
+
+@router.get(
+    f"{API_PREFIX}/webhooks/secret",
+    summary="Your secret for verifying job webhooks",
+    description="Job-ended webhooks (webhook_url on a transform request) are signed with HMAC-SHA256 of "
+    "'{webhook-id}.{webhook-timestamp}.{body}' under this secret; webhook-signature is 'v1=<hex>'.",
+    tags=["Jobs"],
+)
+def webhook_secret() -> WebhookSecret:
+    p = ports()
+    return WebhookSecret(secret=job_webhook_secret(caller(router).user_id, p.settings).hex())

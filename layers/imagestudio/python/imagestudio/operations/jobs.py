@@ -17,6 +17,14 @@ log = logging.getLogger(__name__)
 DEFAULT_DEADLINE = timedelta(minutes=30)
 
 
+def ended(ports: Ports, job: Job) -> Job:
+    """Tell whoever listens that a job ended (the bus, the request's webhook_url)."""
+    from imagestudio.notify.jobs import job_ended
+
+    job_ended(job, ports.settings)
+    return job
+
+
 def open_job(
     ports: Ports,
     owner: str,
@@ -76,28 +84,34 @@ def succeed_job(
 ) -> Job:
     """Charge what was delivered (the rest of the reservation goes back) and close the job."""
     movement = ports.ledger.capture(owner, job_id, actual_credits)
-    return ports.jobs.transition(
-        owner,
-        job_id,
-        from_statuses=OPEN_STATUSES,
-        to="succeeded",
-        progress=100,
-        outputs=outputs,
-        actual_credits=movement.amount,
-        credits_captured=movement.amount,
-        **fields,
+    return ended(
+        ports,
+        ports.jobs.transition(
+            owner,
+            job_id,
+            from_statuses=OPEN_STATUSES,
+            to="succeeded",
+            progress=100,
+            outputs=outputs,
+            actual_credits=movement.amount,
+            credits_captured=movement.amount,
+            **fields,
+        ),
     )
 
 
 def fail_job(ports: Ports, owner: str, job_id: str, *, code: str, message: str, **fields: Any) -> Job:
     ports.ledger.release(owner, job_id, f"job failed: {code}")
-    return ports.jobs.transition(
-        owner,
-        job_id,
-        from_statuses=OPEN_STATUSES,
-        to="failed",
-        error=ErrorInfo(code=code, message=message),
-        **fields,
+    return ended(
+        ports,
+        ports.jobs.transition(
+            owner,
+            job_id,
+            from_statuses=OPEN_STATUSES,
+            to="failed",
+            error=ErrorInfo(code=code, message=message),
+            **fields,
+        ),
     )
 
 
@@ -135,7 +149,7 @@ def cancel_job(ports: Ports, owner: str, job_id: str) -> Job:
         captured = ports.ledger.reservation(owner, job_id).captured_amount
         if captured:
             ports.ledger.refund(owner, job_id, captured, "canceled by the user", f"cancel-{job_id}")
-    return canceled
+    return ended(ports, canceled)
 
 
 def sweep_overdue(ports: Ports, now: datetime | None = None) -> list[str]:
@@ -145,7 +159,7 @@ def sweep_overdue(ports: Ports, now: datetime | None = None) -> list[str]:
     for owner, job_id in ports.jobs.overdue(now):
         try:
             ports.ledger.release(owner, job_id, "deadline passed")
-            ports.jobs.transition(
+            expired_job = ports.jobs.transition(
                 owner,
                 job_id,
                 from_statuses=OPEN_STATUSES,
@@ -154,6 +168,7 @@ def sweep_overdue(ports: Ports, now: datetime | None = None) -> list[str]:
                     code="expired", message="The job passed its deadline; reserved credits were returned."
                 ),
             )
+            ended(ports, expired_job)
         except (Conflict, NotFound):
             continue  # it ended meanwhile: whoever ended it settled the credits
         expired.append(job_id)

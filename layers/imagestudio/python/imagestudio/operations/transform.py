@@ -31,7 +31,7 @@ from imagestudio.imaging.verify import make_thumbnail
 from imagestudio.models.records import OPEN_STATUSES, Asset, AssetType, ErrorInfo, Job, utcnow
 from imagestudio.operations.core import output_bytes
 from imagestudio.operations.inputs import resolve_input_image
-from imagestudio.operations.jobs import fail_job, open_job, succeed_job
+from imagestudio.operations.jobs import ended, fail_job, open_job, succeed_job
 from imagestudio.ports import Ports
 from imagestudio.providers import registry
 from imagestudio.providers.base import (
@@ -40,12 +40,14 @@ from imagestudio.providers.base import (
     Failed,
     Media,
     Output,
+    ProviderUnavailable,
     Running,
     Submitted,
     Succeeded,
     ThreeDRequest,
     VideoRequest,
 )
+from imagestudio.providers.http import check_output_url
 from imagestudio.store.blobs import asset_key
 
 # Seconds between polls: grows, so a long job costs few more polls than a short one; the
@@ -56,6 +58,11 @@ DEADLINE_MINUTES = {"image-to-video": 30, "talking-avatar": 60, "image-to-3d": 1
 
 
 class _Inputs(BaseModel):
+    webhook_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="https URL to POST (signed) when the job ends; see GET webhooks/secret.",
+    )
     image: str | None = Field(None, description="Inline image (base64 or data URL).")
     asset_id: str | None = None
     upload_id: str | None = None
@@ -111,7 +118,7 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
     image, parent = _image_media(ports, owner, request)
     audio = None
     params: dict[str, Any] = request.model_dump(
-        exclude={"image", "audio", "asset_id", "upload_id"}, exclude_none=True
+        exclude={"image", "audio", "asset_id", "upload_id", "webhook_url"}, exclude_none=True
     )
     if operation == "image-to-video":
         assert isinstance(request, VideoStudioRequest)
@@ -159,7 +166,16 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
     if audio is not None:
         keys["audio"] = keys["image"].replace("input-image", "input-audio")
         ports.blobs.put(keys["audio"], audio.data, audio.mime)
+    if request.webhook_url:
+        try:
+            check_output_url(request.webhook_url)
+        except ProviderUnavailable as exc:
+            raise InvalidInput(
+                f"webhook_url must be an https URL on a public address: {exc.message}",
+                details={"field": "webhook_url"},
+            ) from None
     inputs = {
+        "webhook_url": request.webhook_url,
         "keys": keys,
         "image": {"mime": image.mime, "width": image.width, "height": image.height},
         "audio": {"mime": audio.mime, "duration": audio.duration} if audio else None,
@@ -303,7 +319,7 @@ def poll(
 
 def expire(ports: Ports, owner: str, job: Job) -> None:
     ports.ledger.release(owner, job.id, "deadline passed")
-    ports.jobs.transition(
+    expired = ports.jobs.transition(
         owner,
         job.id,
         from_statuses=OPEN_STATUSES,
@@ -312,6 +328,7 @@ def expire(ports: Ports, owner: str, job: Job) -> None:
     )
     if job.provider_job_id:
         registry.provider(job.provider or "local").cancel(job.provider_job_id)
+    ended(ports, expired)
 
 
 def fail(ports: Ports, owner: str, job_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
