@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 PRICE_PER_1000_TRANSITIONS = 0.025  # US$, Standard workflows (us-east-1)
 
@@ -36,7 +37,10 @@ def polls_for(seconds: int) -> int:
 
 def main() -> None:
     os.environ.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_METRICS_DISABLED="true",
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from PIL import Image
@@ -65,7 +69,8 @@ def main() -> None:
             transitions = sum(1 for e in events if e["type"].endswith("StateEntered"))
             status = sfn.describe_execution(executionArn=execution)["status"]
             rows.append((minutes, polls, transitions, status))
-    print("Provider-job state machine, polling mode (measured on the real ASL in moto)")
+    callback = callback_transitions(body)
+    print("Provider-job state machine (measured on the real ASL in moto)")
     print(
         f"{'provider time':>14}{'polls':>7}{'transitions':>13}{'x 1 min':>9}"
         f"{'US$ per 1,000 jobs':>20}  status"
@@ -74,8 +79,65 @@ def main() -> None:
     for minutes, polls, transitions, status in rows:
         cost = transitions * 1000 * PRICE_PER_1000_TRANSITIONS / 1000
         print(
-            f"{minutes:>11} min{polls:>7}{transitions:>13}{transitions / base:>9.2f}{cost:>20.3f}  {status}"
+            f"{minutes:>11} min{polls:>7}{transitions:>13}{transitions / base:>9.2f}{cost:>20.3f}"
+            f"  {status} (polling)"
         )
+    cost = callback * PRICE_PER_1000_TRANSITIONS
+    print(
+        f"{'any length':>14}{0:>7}{callback:>13}{callback / base:>9.2f}{cost:>20.3f}"
+        "  callback mode (signed webhook)"
+    )
+
+
+def callback_transitions(body: dict[str, str]) -> int:
+    """One job in callback mode: the provider finishes, then its signed webhook resumes the machine."""
+    import json
+
+    from imagestudio.notify.provider_webhooks import LOCAL_SECRET_PREFIX
+    from imagestudio.notify.signing import sign
+    from imagestudio.providers import registry
+    from local.stack import LOCAL_PARAMETERS
+    from tests.conftest import TEMPLATE, ApiClient, deploy
+
+    params = {
+        **LOCAL_PARAMETERS,
+        "PollWaitScale": "0.005",
+        "LogLevel": "WARNING",
+        "CallbackProviders": "stability",
+    }
+    for deployed in deploy(TEMPLATE, params):
+        os.environ["LOCAL_PROVIDER_POLLS"] = "3"
+        registry.reset()
+        client = ApiClient(deployed, Path(tempfile.mkdtemp()))
+        _, job = client.call("POST", "/api/image-studio/transform/image-to-3d", user="bench", body=body)
+        sfn = deployed.session.client("stepfunctions")
+        arn = deployed.plan.outputs["ProviderJobStateMachineArn"].replace(":stateMachine:", ":execution:")
+        execution = f"{arn}:{job['id']}"
+
+        def entered(sfn: Any = sfn, execution: str = execution) -> list[str]:
+            events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+            return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+        while "WaitForCallback" not in entered():
+            time.sleep(0.02)
+        provider_job = client.call("GET", f"/api/image-studio/jobs/{job['id']}", user="bench")[1][
+            "provider_job_id"
+        ]
+        for _ in range(3):
+            registry.provider("stability").poll(provider_job)
+        payload = json.dumps({"id": provider_job}).encode()
+        stamp = int(time.time())
+        headers = {
+            "host": "bench",
+            "webhook-id": "bench-1",
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": sign(LOCAL_SECRET_PREFIX + b"stability", "bench-1", stamp, payload),
+        }
+        client.api.handle("POST", "/api/image-studio/webhooks/stability", headers, payload)
+        while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+            time.sleep(0.02)
+        return len(entered())
+    raise RuntimeError("no deployment")
 
 
 if __name__ == "__main__":

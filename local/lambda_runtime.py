@@ -125,6 +125,7 @@ class LocalLambdaRuntime:
 
     def _env(self, spec: FunctionSpec) -> dict[str, str]:
         return {
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon offline
             **spec.environment,
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),

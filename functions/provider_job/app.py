@@ -18,6 +18,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return transform.submit(p, owner, job_id, scale)
     if action == "poll":
         return transform.poll(p, owner, job_id, int(event.get("polls", 0)), scale)
+    if action == "await":
+        return transform.await_callback(p, owner, job_id, event["token"])
     if action == "fail":
         return transform.fail(p, owner, job_id, event.get("error"))
     raise ValueError(f"unknown action {action!r}")

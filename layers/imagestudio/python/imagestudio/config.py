@@ -46,6 +46,8 @@ class Settings:
     provider_job_state_machine: str = ""
     poll_wait_scale: float = 1.0
     event_bus: str = ""
+    callback_providers: tuple[str, ...] = ()
+    callback_timeout_seconds: int = 900
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -63,4 +65,6 @@ class Settings:
             provider_job_state_machine=env.get("PROVIDER_JOB_STATE_MACHINE", ""),
             poll_wait_scale=float(env.get("POLL_WAIT_SCALE", "1") or 1),
             event_bus=env.get("EVENT_BUS_NAME", ""),
+            callback_providers=tuple(p for p in env.get("CALLBACK_PROVIDERS", "").split(",") if p),
+            callback_timeout_seconds=int(env.get("CALLBACK_TIMEOUT_SECONDS", "900") or 900),
         )

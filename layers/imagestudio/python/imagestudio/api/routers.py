@@ -17,6 +17,7 @@ from imagestudio.api import (
     transform_routes,
     uploads_routes,
     upscale_routes,
+    webhooks_routes,
 )
 from imagestudio.api.catalog_routes import catalog_router, estimate_router
 from imagestudio.api.health_routes import router as health_router
@@ -32,6 +33,7 @@ ALL_ROUTERS: tuple[Router, ...] = (
     create_routes.router,
     create_routes.personas_router,
     transform_routes.router,
+    webhooks_routes.router,
     edit_routes.router,
     upscale_routes.router,
     control_routes.router,

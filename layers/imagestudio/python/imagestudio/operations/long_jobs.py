@@ -21,6 +21,8 @@ from imagestudio.providers.registry import Candidate
 def advance_job(ports: Ports, owner: str, job: Job) -> Job:
     if job.status != "running" or not job.provider_job_id or not job.provider:
         return job
+    if job.inputs.get("managed_by") == "stepfunctions":
+        return job  # its state machine moves it on
     provider = registry.provider(job.provider)
     try:
         polled = provider.poll(job.provider_job_id)

@@ -175,6 +175,7 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
                 details={"field": "webhook_url"},
             ) from None
     inputs = {
+        "managed_by": "stepfunctions",
         "webhook_url": request.webhook_url,
         "keys": keys,
         "image": {"mime": image.mime, "width": image.width, "height": image.height},
@@ -280,6 +281,8 @@ def submit(ports: Ports, owner: str, job_id: str, scale: float) -> dict[str, Any
         ports.jobs.transition(owner, job_id, from_statuses={"queued"}, to="running", started_at=utcnow())
         return _finish(ports, owner, job_id, result, polls=0)
     assert isinstance(result, Submitted)
+    provider_name = job.provider or "local"
+    ports.jobs.map_provider_job(provider_name, result.provider_job_id, owner, job_id)
     ports.jobs.transition(
         owner,
         job_id,
@@ -289,7 +292,43 @@ def submit(ports: Ports, owner: str, job_id: str, scale: float) -> dict[str, Any
         started_at=utcnow(),
         progress=5,
     )
-    return {"status": "running", "polls": 0, "wait": wait_seconds(0, result.poll_after, scale)}
+    callback = provider_name in ports.settings.callback_providers
+    return {
+        "status": "running",
+        "polls": 0,
+        "wait": wait_seconds(0, result.poll_after, scale),
+        "callback": callback,
+        "callback_timeout": max(1, math.ceil(ports.settings.callback_timeout_seconds * scale))
+        if callback
+        else 0,
+    }
+
+
+def await_callback(ports: Ports, owner: str, job_id: str, token: str) -> dict[str, Any]:
+    """Callback mode: keep the task token on the job; the provider's webhook resumes the machine."""
+    job = ports.jobs.get(owner, job_id)
+    if job.status != "running":
+        ports.workflows.resume(token, {"status": job.status, "polls": 0, "wait": 0, "callback": False})
+        return {"status": job.status}
+    with contextlib.suppress(Conflict):
+        ports.jobs.transition(
+            owner, job_id, from_statuses={"running"}, to="running", inputs={**job.inputs, "task_token": token}
+        )
+    return {"status": "waiting"}
+
+
+def webhook(ports: Ports, provider: str, provider_job_id: str, scale: float) -> dict[str, Any]:
+    """A verified provider webhook: move the job on now (store and settle when done) and resume the
+    machine with the outcome. Unknown provider jobs answer NotFound."""
+    owner, job_id = ports.jobs.provider_job_owner(provider, provider_job_id)
+    job = ports.jobs.get(owner, job_id)
+    polls = int(job.inputs.get("polls", 0))
+    step = poll(ports, owner, job_id, polls, scale) if job.status == "running" else {"status": job.status}
+    step = {"polls": polls, "wait": 0, **step, "callback": False}
+    token = ports.jobs.get(owner, job_id).inputs.get("task_token") or job.inputs.get("task_token")
+    if token:
+        ports.workflows.resume(str(token), step)
+    return {"job_id": job_id, **step}
 
 
 def poll(
@@ -310,7 +349,12 @@ def poll(
             fields["progress"] = max(job.progress, min(99, result.progress))
         with contextlib.suppress(Conflict):  # moved on meanwhile: the next poll sees it
             ports.jobs.transition(owner, job_id, from_statuses={"running"}, to="running", **fields)
-        return {"status": "running", "polls": polls, "wait": wait_seconds(polls, result.poll_after, scale)}
+        return {
+            "status": "running",
+            "polls": polls,
+            "wait": wait_seconds(polls, result.poll_after, scale),
+            "callback": False,
+        }
     if isinstance(result, Failed):
         fail_job(ports, owner, job_id, code=result.code, message=result.reason)
         return {"status": "failed", "polls": polls, "wait": 0}

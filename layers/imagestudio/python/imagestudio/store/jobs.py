@@ -113,6 +113,24 @@ class JobRepository:
             raise Conflict(f"Job {job_id} changed while it was being updated; retry.") from None
         return updated
 
+    def map_provider_job(self, provider: str, provider_job_id: str, owner: str, job_id: str) -> None:
+        """Where a provider's webhook about `provider_job_id` belongs (written at submit)."""
+        self.table.put_item(
+            Item={
+                "pk": f"PJOB#{provider}#{provider_job_id}",
+                "sk": "MAP",
+                "owner": owner,
+                "job_id": job_id,
+                "expires_at": int(utcnow().timestamp()) + 30 * 86400,
+            }
+        )
+
+    def provider_job_owner(self, provider: str, provider_job_id: str) -> tuple[str, str]:
+        item = self.table.get_item(Key={"pk": f"PJOB#{provider}#{provider_job_id}", "sk": "MAP"}).get("Item")
+        if item is None:
+            raise NotFound(f"No job for {provider} job {provider_job_id}.")
+        return str(item["owner"]), str(item["job_id"])
+
     def overdue(self, now: datetime, *, limit: int = 100) -> list[tuple[str, str]]:
         """(owner, job id) of open jobs whose deadline passed, from the sparse OpenByDeadline index."""
         found: list[tuple[str, str]] = []

@@ -34,6 +34,16 @@ class Workflows:
             arn = execution_arn(state_machine_arn, name)  # a retried request: the job is already running
         return arn
 
+    def resume(self, token: str, output: dict[str, Any]) -> bool:
+        """Resume a task waiting on `token` (callback mode); False when it no longer waits."""
+        try:
+            _client().send_task_success(taskToken=token, output=json.dumps(output))
+        except (_client().exceptions.TaskTimedOut, _client().exceptions.InvalidToken):
+            return False
+        except _client().exceptions.TaskDoesNotExist:
+            return False
+        return True
+
     def stop(self, state_machine_arn: str, name: str, cause: str) -> bool:
         if not state_machine_arn:
             return False
