@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from local import lambda_runtime
+from local import lambda_runtime, moto_atomic
 from local.auth import TokenSigner, load_or_create_key
 from local.cfn import load_template
 from local.http_api import HttpApi, serve
@@ -91,6 +91,7 @@ class LocalStack:
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         # Lambda keeps use_docker on: with it off moto answers from an echoing backend instead of
         # LambdaFunction.invoke, which lambda_runtime.install() routes to our functions.
+        moto_atomic.install()  # the server answers requests on many threads
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self.moto.start()
 

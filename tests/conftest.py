@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local import lambda_runtime
+from local import lambda_runtime, moto_atomic
 from local.lambda_runtime import InvokeResult, LocalLambdaRuntime
 from local.provision import StackPlan, apply_plan, plan_stack
 from local.stack import LOCAL_PARAMETERS
@@ -57,6 +57,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def deploy(template: Path, parameters: dict[str, str] | None = None) -> Iterator[Deployed]:
     from imagestudio.api import context
 
+    moto_atomic.install()
     with mock_aws(config=MOTO_CONFIG):
         context.reset()  # cached boto3 clients belong to the previous moto instance
         plan = plan_stack(template, parameters=parameters)

@@ -16,7 +16,6 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -30,18 +29,11 @@ NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+def atomic_requests() -> None:
     """Each moto DynamoDB request runs alone, as each request does on DynamoDB (see the module doc)."""
-    from moto.dynamodb.responses import DynamoHandler
+    from local import moto_atomic
 
-    lock = threading.Lock()
-    original = DynamoHandler.call_action
-
-    def call_action(self: DynamoHandler) -> Any:
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
+    moto_atomic.install()
 
 
 @pytest.fixture

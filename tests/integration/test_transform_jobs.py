@@ -230,3 +230,42 @@ def test_estimate_and_isolation(client: ApiClient) -> None:
     assert client.call("DELETE", f"{P}/jobs/{job['id']}", user="bob")[0] == 404
     wait_for(client, job["id"])
     assert json.dumps(job)
+
+
+def test_an_uploaded_speech_file_drives_a_talking_avatar(client: ApiClient, deployed: Deployed) -> None:
+    status, ticket = client.call(
+        "POST", f"{P}/uploads", user="alice", body={"content_type": "audio/wav", "filename": "hello.wav"}
+    )
+    assert status == 200, ticket
+    raw = base64.b64decode(wav(3.0).split(",", 1)[1])
+    s3 = deployed.session.client("s3")
+    s3.put_object(Bucket=deployed.plan.physical["MediaBucket"], Key=ticket["form"]["fields"]["key"], Body=raw)
+    _, upload = client.call("GET", f"{P}/uploads/{ticket['upload']['id']}", user="alice")
+    assert upload["upload"]["status"] == "ready", upload
+    assert upload["asset"]["type"] == "audio" and upload["asset"]["duration"] == pytest.approx(3.0)
+    status, job = client.call(
+        "POST",
+        f"{P}/transform/talking-avatar",
+        user="alice",
+        body={"image": portrait(), "audio_upload_id": ticket["upload"]["id"], "resolution": "480p"},
+    )
+    assert status == 202, job
+    assert wait_for(client, job["id"])["status"] == "succeeded"
+    # another user's audio is not theirs to use
+    status, _ = client.call(
+        "POST",
+        f"{P}/transform/talking-avatar",
+        user="bob",
+        body={"image": portrait(), "audio_asset_id": ticket["upload"]["id"]},
+    )
+    assert status == 404
+
+
+def test_a_text_file_uploaded_as_wav_is_rejected(client: ApiClient, deployed: Deployed) -> None:
+    _, ticket = client.call("POST", f"{P}/uploads", user="alice", body={"content_type": "audio/wav"})
+    s3 = deployed.session.client("s3")
+    s3.put_object(
+        Bucket=deployed.plan.physical["MediaBucket"], Key=ticket["form"]["fields"]["key"], Body=b"hi" * 50
+    )
+    _, upload = client.call("GET", f"{P}/uploads/{ticket['upload']['id']}", user="alice")
+    assert upload["upload"]["status"] == "rejected" and "not audio" in upload["upload"]["reason"].lower()

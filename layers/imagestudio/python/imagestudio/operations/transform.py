@@ -25,7 +25,7 @@ from imagestudio.catalog.pricing import estimate
 from imagestudio.config import Settings
 from imagestudio.errors import Conflict, InvalidInput, NotFound
 from imagestudio.ids import new_id
-from imagestudio.imaging.audio import decode_inline_audio, verify_audio
+from imagestudio.imaging.audio import VerifiedAudio, decode_inline_audio, verify_audio
 from imagestudio.imaging.output import open_image
 from imagestudio.imaging.verify import make_thumbnail
 from imagestudio.models.records import OPEN_STATUSES, Asset, AssetType, ErrorInfo, Job, utcnow
@@ -76,11 +76,17 @@ class VideoStudioRequest(_Inputs):
     resolution: Literal["480p", "720p", "1080p"] = "720p"
     duration: Literal[5, 10] = 5
     audio: str | None = Field(None, description="Optional WAV or MP3 (3-30 s), base64 or data URL.")
+    audio_asset_id: str | None = None
+    audio_upload_id: str | None = None
     enable_prompt_expansion: bool = True
 
 
 class AvatarStudioRequest(_Inputs):
-    audio: str = Field(description="The speech, WAV or MP3, base64 or data URL.")
+    audio: str | None = Field(None, description="The speech, WAV or MP3, base64 or data URL.")
+    audio_asset_id: str | None = Field(
+        None, description="The speech as an audio asset (an uploaded WAV or MP3)."
+    )
+    audio_upload_id: str | None = Field(None, description="The speech as a ready audio upload.")
     model: Literal["infinitetalk", "hunyuan-avatar"] = "infinitetalk"
     resolution: Literal["480p", "720p"] = "720p"
     prompt: str | None = Field(None, max_length=2000)
@@ -111,6 +117,33 @@ def _image_media(ports: Ports, owner: str, request: _Inputs) -> tuple[Media, Ass
     return media, got.asset
 
 
+def _audio(ports: Ports, owner: str, request: Any, limit: int, low: float, high: float) -> VerifiedAudio:
+    """The request's audio, inline or by audio asset or upload (the caller's only), verified."""
+    given = [n for n in ("audio", "audio_asset_id", "audio_upload_id") if getattr(request, n, None)]
+    if len(given) != 1:
+        raise InvalidInput(
+            "Give the audio exactly one way: 'audio' (base64 or a data URL), 'audio_asset_id' "
+            "or 'audio_upload_id'.",
+            details={"field": "audio", "given": given},
+        )
+    if request.audio:
+        data = decode_inline_audio(request.audio, max_bytes=limit)
+    else:
+        asset_id = request.audio_asset_id
+        if request.audio_upload_id:
+            upload = ports.uploads.get(owner, request.audio_upload_id)
+            if upload.status != "ready" or not upload.asset_id:
+                raise InvalidInput(f"Upload {upload.id} is {upload.status}; use it once it is ready.")
+            asset_id = upload.asset_id
+        asset = ports.assets.get(owner, str(asset_id))
+        if asset.type != "audio":
+            raise InvalidInput(
+                f"Asset {asset.id} is a {asset.type}, not audio.", details={"field": "audio_asset_id"}
+            )
+        data = ports.blobs.get(asset.key, max_bytes=limit)
+    return verify_audio(data, max_bytes=limit, min_seconds=low, max_seconds=high)
+
+
 def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings: Settings) -> Job:
     """Validate, store inputs, reserve and open the job, start its execution. Answered with 202."""
     if not isinstance(request, _Inputs):
@@ -118,7 +151,16 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
     image, parent = _image_media(ports, owner, request)
     audio = None
     params: dict[str, Any] = request.model_dump(
-        exclude={"image", "audio", "asset_id", "upload_id", "webhook_url"}, exclude_none=True
+        exclude={
+            "image",
+            "audio",
+            "asset_id",
+            "upload_id",
+            "webhook_url",
+            "audio_asset_id",
+            "audio_upload_id",
+        },
+        exclude_none=True,
     )
     if operation == "image-to-video":
         assert isinstance(request, VideoStudioRequest)
@@ -130,23 +172,11 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
                 "duration": request.duration,
             }
         )
-        if request.audio:
-            limit, low, high = AUDIO_LIMITS[operation]
-            audio = verify_audio(
-                decode_inline_audio(request.audio, max_bytes=limit),
-                max_bytes=limit,
-                min_seconds=low,
-                max_seconds=high,
-            )
+        if request.audio or request.audio_asset_id or request.audio_upload_id:
+            audio = _audio(ports, owner, request, *AUDIO_LIMITS[operation])
     elif operation == "talking-avatar":
         assert isinstance(request, AvatarStudioRequest)
-        limit, low, high = AUDIO_LIMITS[request.model]
-        audio = verify_audio(
-            decode_inline_audio(request.audio, max_bytes=limit),
-            max_bytes=limit,
-            min_seconds=low,
-            max_seconds=high,
-        )
+        audio = _audio(ports, owner, request, *AUDIO_LIMITS[request.model])
         quote = estimate(
             {
                 "operation": operation,

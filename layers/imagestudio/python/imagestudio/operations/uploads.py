@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from imagestudio import API_PREFIX
 from imagestudio.errors import InvalidInput, NotFound, unknown_choice
 from imagestudio.ids import new_id
+from imagestudio.imaging.audio import VerifiedAudio, verify_audio
 from imagestudio.imaging.verify import make_thumbnail, verify_image
 from imagestudio.models.records import Asset, Upload
 from imagestudio.ports import Ports
@@ -17,8 +18,12 @@ from imagestudio.store.blobs import UPLOAD_URL_SECONDS, PresignedPost, asset_key
 
 log = logging.getLogger(__name__)
 
-ALLOWED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/bmp")
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/bmp")
+AUDIO_TYPES = ("audio/wav", "audio/x-wav", "audio/mpeg")  # speech for talking avatars, soundtracks
+ALLOWED_CONTENT_TYPES = IMAGE_TYPES + AUDIO_TYPES
+MAX_IMAGE_BYTES = 25 * 1024 * 1024
+MAX_AUDIO_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_AUDIO_BYTES
 MIN_UPLOAD_BYTES = 8
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 
@@ -43,9 +48,12 @@ def start_upload(
 ) -> UploadTicket:
     if content_type not in ALLOWED_CONTENT_TYPES:
         raise unknown_choice("content_type", content_type, list(ALLOWED_CONTENT_TYPES), status=422)
-    limit = MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
-    if not MIN_UPLOAD_BYTES <= limit <= MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"max_bytes must be between {MIN_UPLOAD_BYTES} and {MAX_UPLOAD_BYTES} bytes.")
+    cap = MAX_AUDIO_BYTES if content_type in AUDIO_TYPES else MAX_IMAGE_BYTES
+    limit = cap if max_bytes is None else max_bytes
+    if not MIN_UPLOAD_BYTES <= limit <= cap:
+        raise InvalidInput(
+            f"max_bytes must be between {MIN_UPLOAD_BYTES} and {cap} bytes for {content_type}."
+        )
     upload_id = new_id()
     key = upload_key(owner, upload_id)
     upload = Upload(
@@ -93,6 +101,10 @@ def process_upload(ports: Ports, key: str) -> str:
             raise InvalidInput(
                 f"The file is {size} bytes; this upload allows at most {upload.max_bytes} bytes."
             )
+        if upload.content_type in AUDIO_TYPES:
+            return _keep_audio(
+                ports, owner, upload, verify_audio(ports.blobs.get(key), max_bytes=upload.max_bytes)
+            )
         verified = verify_image(ports.blobs.get(key), max_bytes=upload.max_bytes)
     except InvalidInput as rejected:
         ports.blobs.delete(key)
@@ -132,3 +144,29 @@ def process_upload(ports: Ports, key: str) -> str:
     ports.blobs.delete(key)
     ports.uploads.settle(upload, status="ready", asset_id=asset_id)
     return f"ready: asset {asset_id}"
+
+
+def _keep_audio(ports: Ports, owner: str, upload: Upload, audio: VerifiedAudio) -> str:
+    asset_id = upload.id
+    key = asset_key(owner, asset_id, "original.wav" if audio.mime == "audio/wav" else "original.mp3")
+    ports.blobs.put(key, audio.data, audio.mime)
+    asset = Asset(
+        id=asset_id,
+        owner=owner,
+        type="audio",
+        key=key,
+        mime=audio.mime,
+        bytes=audio.bytes,
+        duration=audio.duration,
+        filename=upload.filename,
+        source="upload",
+        operation="upload",
+        metadata={"sample_rate": audio.sample_rate, "channels": audio.channels},
+    )
+    try:
+        ports.assets.create(asset)
+    except Exception:
+        log.info("asset %s exists already: a repeated S3 event", asset_id)
+    ports.blobs.delete(upload.key)
+    ports.uploads.settle(upload, status="ready", asset_id=asset_id)
+    return f"ready: audio asset {asset_id}"
