@@ -12,6 +12,7 @@ from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
 from imagestudio.api.idempotency import HEADER, run_idempotent
 from imagestudio.api.views import AssetView, UploadView
+from imagestudio.operations.social import SocialRecipe
 from imagestudio.operations.uploads import ALLOWED_CONTENT_TYPES, MAX_UPLOAD_BYTES, start_upload
 
 router = Router()
@@ -21,6 +22,9 @@ class UploadRequest(BaseModel):
     content_type: str = Field(description=f"One of: {', '.join(ALLOWED_CONTENT_TYPES)}.")
     filename: str | None = Field(None, max_length=255)
     max_bytes: int | None = Field(None, description=f"Upper size limit, at most {MAX_UPLOAD_BYTES} bytes.")
+    social_export: SocialRecipe | None = Field(
+        None, description="Export the image to these platforms as soon as it lands (a hot folder)."
+    )
 
 
 class UploadForm(BaseModel):
@@ -57,6 +61,9 @@ def create_upload(request: UploadRequest) -> UploadTicketView:
             content_type=request.content_type,
             filename=request.filename,
             max_bytes=request.max_bytes,
+            recipe={"social_export": request.social_export.model_dump(mode="json")}
+            if request.social_export
+            else None,
         )
         view = UploadTicketView(
             upload=UploadView.of(ticket.upload),

@@ -96,6 +96,9 @@ class Upload(BaseModel):
     max_bytes: int
     asset_id: str | None = None
     reason: str | None = None
+    recipe: dict[str, Any] | None = Field(None, description="social_export: exported when the file lands")
+    exported: list[str] = Field(default_factory=list, description="asset ids the recipe made")
+    export_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from imagestudio import API_PREFIX
-from imagestudio.errors import InvalidInput, NotFound, unknown_choice
+from imagestudio.errors import Conflict, DomainError, InvalidInput, NotFound, unknown_choice
 from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, verify_audio
 from imagestudio.imaging.verify import make_thumbnail, verify_image
@@ -44,7 +45,13 @@ def _clean_filename(name: str | None) -> str | None:
 
 
 def start_upload(
-    ports: Ports, owner: str, *, content_type: str, filename: str | None = None, max_bytes: int | None = None
+    ports: Ports,
+    owner: str,
+    *,
+    content_type: str,
+    filename: str | None = None,
+    max_bytes: int | None = None,
+    recipe: dict[str, Any] | None = None,
 ) -> UploadTicket:
     if content_type not in ALLOWED_CONTENT_TYPES:
         raise unknown_choice("content_type", content_type, list(ALLOWED_CONTENT_TYPES), status=422)
@@ -63,7 +70,12 @@ def start_upload(
         filename=_clean_filename(filename),
         content_type=content_type,
         max_bytes=limit,
+        recipe=recipe,
     )
+    if recipe and content_type not in IMAGE_TYPES:
+        raise InvalidInput(
+            "A social_export recipe needs an image upload.", details={"field": "social_export"}
+        )
     ports.uploads.create(upload)
     form = ports.blobs.upload_form(
         key,
@@ -139,11 +151,30 @@ def process_upload(ports: Ports, key: str) -> str:
     )
     try:
         ports.assets.create(asset)
-    except Exception:
+    except Conflict:
         log.info("asset %s exists already: a repeated S3 event", asset_id)
     ports.blobs.delete(key)
-    ports.uploads.settle(upload, status="ready", asset_id=asset_id)
-    return f"ready: asset {asset_id}"
+    exported, export_error = _run_recipe(ports, owner, upload, verified.data, asset)
+    ports.uploads.settle(
+        upload, status="ready", asset_id=asset_id, exported=exported, export_error=export_error
+    )
+    return f"ready: asset {asset_id}" + (f", exported {len(exported)}" if exported else "")
+
+
+def _run_recipe(
+    ports: Ports, owner: str, upload: Upload, data: bytes, asset: Asset
+) -> tuple[list[str], str | None]:
+    """The hot folder: an upload that carries a social_export recipe exports itself into the library."""
+    if not upload.recipe or "social_export" not in upload.recipe:
+        return [], None
+    from imagestudio.operations.social import SocialRecipe, export_image, targets_for
+
+    try:
+        recipe = SocialRecipe.model_validate(upload.recipe["social_export"])
+        result = export_image(ports, owner, data, recipe, targets_for(recipe), parent=asset)
+    except DomainError as exc:
+        return [], exc.message
+    return [o.asset.id for o in result.outputs], None
 
 
 def _keep_audio(ports: Ports, owner: str, upload: Upload, audio: VerifiedAudio) -> str:
@@ -165,7 +196,7 @@ def _keep_audio(ports: Ports, owner: str, upload: Upload, audio: VerifiedAudio) 
     )
     try:
         ports.assets.create(asset)
-    except Exception:
+    except Conflict:
         log.info("asset %s exists already: a repeated S3 event", asset_id)
     ports.blobs.delete(upload.key)
     ports.uploads.settle(upload, status="ready", asset_id=asset_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from imagestudio.errors import NotFound
+from imagestudio.errors import Conflict, NotFound
 from imagestudio.models.records import Asset, Upload, from_item, iso, to_item, utcnow
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
 
@@ -36,7 +36,10 @@ class AssetRepository:
         return item
 
     def create(self, asset: Asset) -> Asset:
-        self.table.put_item(Item=self._item(asset), ConditionExpression=Attr("pk").not_exists())
+        try:
+            self.table.put_item(Item=self._item(asset), ConditionExpression=Attr("pk").not_exists())
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            raise Conflict(f"Asset {asset.id} exists already.") from None
         return asset
 
     def get(self, owner: str, asset_id: str) -> Asset:
@@ -118,11 +121,25 @@ class UploadRepository:
         return from_item(Upload, item)
 
     def settle(
-        self, upload: Upload, *, status: str, asset_id: str | None = None, reason: str | None = None
+        self,
+        upload: Upload,
+        *,
+        status: str,
+        asset_id: str | None = None,
+        reason: str | None = None,
+        exported: list[str] | None = None,
+        export_error: str | None = None,
     ) -> bool:
         """pending -> ready or rejected, once: a repeated S3 event finds it settled and changes nothing."""
         updated = upload.model_copy(
-            update={"status": status, "asset_id": asset_id, "reason": reason, "updated_at": utcnow()}
+            update={
+                "status": status,
+                "asset_id": asset_id,
+                "reason": reason,
+                "exported": exported or [],
+                "export_error": export_error,
+                "updated_at": utcnow(),
+            }
         )
         try:
             self.table.put_item(Item=self._item(updated), ConditionExpression=Attr("status").eq("pending"))

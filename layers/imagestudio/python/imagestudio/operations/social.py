@@ -1,0 +1,201 @@
+"""Social Optimizer: one image to every platform's format at its exact size, subject kept in frame,
+within each platform's file limit; outputs land in the library (parent: the input asset).
+
+Exports run on our own compute (no AI provider), so they cost no credits.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from imagestudio.catalog import get_catalog
+from imagestudio.errors import InvalidInput
+from imagestudio.ids import new_id
+from imagestudio.imaging.social import Target, export, largest_size, prepare
+from imagestudio.imaging.verify import make_thumbnail
+from imagestudio.models.records import Asset
+from imagestudio.operations.inputs import resolve_input_image
+from imagestudio.ports import Ports
+from imagestudio.store.blobs import asset_key
+
+EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+class FocalPoint(BaseModel):
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
+class SocialRecipe(BaseModel):
+    """What to export: also the recipe an upload can carry to export itself when it lands."""
+
+    platforms: list[str] = Field(min_length=1, max_length=10)
+    format_names: dict[str, str] = Field(default_factory=dict, description="platform -> format name")
+    all_formats: bool = False
+    show_safe_zones: bool = False
+    crop_mode: Literal["smart", "center", "fit"] = "smart"
+    focal_point: FocalPoint | None = None
+    fill: str = Field("#ffffff", description="fit mode: a colour like #ffffff, or 'blur' (the image itself)")
+    output_format: Literal["jpg", "jpeg", "png", "webp"] = "jpg"
+    quality: int = Field(85, ge=30, le=100)
+    bundle: bool = False
+
+    @field_validator("fill")
+    @classmethod
+    def _fill(cls, value: str) -> str:
+        v = value.strip().lower()
+        if v == "blur" or (
+            v.startswith("#") and len(v) in (4, 7) and all(c in "0123456789abcdef" for c in v[1:])
+        ):
+            return v
+        raise ValueError("fill is 'blur' or a colour like #ffffff")
+
+
+class SocialRequest(SocialRecipe):
+    image: str | None = Field(None, description="Inline image (base64 or data URL).")
+    asset_id: str | None = None
+    upload_id: str | None = None
+
+
+@dataclass
+class ExportedOutput:
+    platform: str
+    format_name: str
+    asset: Asset
+    safe_zone: tuple[int, int, int, int]
+    crop: tuple[int, int, int, int] | None
+    actions: list[str]
+    overlay_key: str | None
+
+
+@dataclass
+class SocialExport:
+    export_id: str
+    outputs: list[ExportedOutput]
+    bundle_key: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def targets_for(recipe: SocialRecipe) -> list[Target]:
+    catalog = get_catalog()
+    targets: list[Target] = []
+    unknown = set(recipe.format_names) - set(recipe.platforms)
+    if unknown:
+        raise InvalidInput(
+            f"format_names names platforms not in 'platforms': {', '.join(sorted(unknown))}.",
+            details={"field": "format_names"},
+        )
+    for name in dict.fromkeys(recipe.platforms):
+        platform = catalog.platform(name, status=422)
+        formats = list(platform.formats)
+        if not formats:
+            raise InvalidInput(f"{platform.display_name} has no formats.", details={"field": "platforms"})
+        if recipe.all_formats:
+            chosen = formats
+        elif name in recipe.format_names:
+            wanted = recipe.format_names[name]
+            chosen = [f for f in formats if f.name.lower() == wanted.lower()]
+            if not chosen:
+                raise InvalidInput(
+                    f"{platform.display_name} has no format '{wanted}'. "
+                    f"Its formats: {', '.join(f.name for f in formats)}.",
+                    details={
+                        "field": "format_names",
+                        "platform": name,
+                        "valid_choices": [f.name for f in formats],
+                    },
+                )
+        else:
+            chosen = formats[:1]
+        targets.extend(Target.from_catalog(platform, fmt) for fmt in chosen)
+    return targets
+
+
+def optimize(ports: Ports, owner: str, request: SocialRequest) -> SocialExport:
+    targets = targets_for(request)
+    source = resolve_input_image(
+        ports, owner, image=request.image, asset_id=request.asset_id, upload_id=request.upload_id
+    )
+    return export_image(ports, owner, source.image.data, request, targets, parent=source.asset)
+
+
+def export_image(
+    ports: Ports, owner: str, data: bytes, recipe: SocialRecipe, targets: list[Target], parent: Asset | None
+) -> SocialExport:
+    prepared = prepare(data, largest_size(targets))
+    fmt = "jpeg" if recipe.output_format in ("jpg", "jpeg") else recipe.output_format
+    rendered = export(
+        prepared,
+        targets,
+        mode=recipe.crop_mode,
+        focal=(recipe.focal_point.x, recipe.focal_point.y) if recipe.focal_point else None,
+        fill=recipe.fill,
+        output_format=fmt,
+        quality=recipe.quality,
+        show_safe_zones=recipe.show_safe_zones,
+    )
+    export_id = new_id()
+    outputs: list[ExportedOutput] = []
+    for item in rendered:
+        asset_id = new_id()
+        key = asset_key(owner, asset_id, f"original.{EXT.get(item.mime, 'bin')}")
+        ports.blobs.put(key, item.data, item.mime)
+        thumb = make_thumbnail(item.data)
+        thumb_key = asset_key(owner, asset_id, "thumb.webp")
+        ports.blobs.put(thumb_key, thumb.data, thumb.mime)
+        overlay_key = None
+        if item.overlay is not None:
+            overlay_key = asset_key(owner, asset_id, "safe-zones.png")
+            ports.blobs.put(overlay_key, item.overlay, "image/png")
+        asset = ports.assets.create(
+            Asset(
+                id=asset_id,
+                owner=owner,
+                key=key,
+                thumbnail_key=thumb_key,
+                mime=item.mime,
+                bytes=item.bytes,
+                width=item.width,
+                height=item.height,
+                operation="social",
+                source="social",
+                parent_id=parent.id if parent else None,
+                tags=[item.platform, "social"],
+                title=f"{item.platform} {item.format_name}",
+                metadata={
+                    "platform": item.platform,
+                    "format": item.format_name,
+                    "export_id": export_id,
+                    "safe_zone": list(item.safe_zone_px),
+                    "actions": list(item.actions),
+                },
+            )
+        )
+        outputs.append(
+            ExportedOutput(
+                platform=item.platform,
+                format_name=item.format_name,
+                asset=asset,
+                safe_zone=item.safe_zone_px,
+                crop=item.crop_box,
+                actions=list(item.actions),
+                overlay_key=overlay_key,
+            )
+        )
+    result = SocialExport(export_id=export_id, outputs=outputs)
+    if recipe.bundle:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            for out, item in zip(outputs, rendered, strict=True):
+                name = (
+                    f"{out.platform}/{out.format_name.replace(' ', '_').replace('/', '-')}.{EXT[item.mime]}"
+                )
+                archive.writestr(name, item.data)
+        result.bundle_key = f"exports/{owner}/{export_id}.zip"
+        ports.blobs.put(result.bundle_key, buffer.getvalue(), "application/zip")
+    return result
