@@ -1,18 +1,31 @@
-"""GET assets/{id} (with short-lived download URLs) and DELETE assets/{id}."""
+"""GET assets (filter, search, sort, page), GET/PATCH/DELETE assets/{id}, POST assets/{id}/favorite."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, Field
 
 from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
 from imagestudio.api.idempotency import HEADER, run_idempotent
 from imagestudio.api.views import AssetView
+from imagestudio.errors import InvalidInput
+from imagestudio.models.records import AssetType
 from imagestudio.operations.library import SaveRequest, save_to_library, versions
+from imagestudio.operations.library_search import (
+    MAX_SORTED,
+    MAX_TAGS,
+    LibraryQuery,
+    SortField,
+    SortOrder,
+    TagsMode,
+    normalise_tags,
+    parse_bound,
+    search_library,
+)
 
 router = Router()
 
@@ -37,6 +50,76 @@ class Deleted(BaseModel):
     deleted: bool
 
 
+class AssetPage(BaseModel):
+    assets: list[AssetView]
+    next_cursor: str | None
+    truncated: bool = Field(False, description=f"a non-date sort met its {MAX_SORTED}-item read cap")
+
+
+class AssetPatch(BaseModel):
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    tags: list[str] | None = Field(None, description=f"lower-cased, unique, at most {MAX_TAGS}")
+
+
+class Favorite(BaseModel):
+    id: str
+    favorite: bool
+
+
+@router.get(
+    f"{API_PREFIX}/assets",
+    summary="List, filter, search and sort your library",
+    description="Newest first by default. Sorting by anything but created_at considers at most "
+    f"{MAX_SORTED} assets (truncated says so). Pass next_cursor back with the same filters and sort.",
+    tags=["Assets"],
+)
+def list_assets(
+    asset_type: Annotated[AssetType | None, Query(description="Only assets of this type.")] = None,
+    source_module: Annotated[
+        str | None, Query(max_length=64, description="The operation or source that made them.")
+    ] = None,
+    search: Annotated[
+        str | None,
+        Query(max_length=200, description="Words found in title, description, prompt, filename or tags."),
+    ] = None,
+    tags: Annotated[str | None, Query(max_length=2000, description="Comma-separated tags.")] = None,
+    tags_mode: Annotated[TagsMode, Query(description="any: one of the tags; all: every tag.")] = "any",
+    favorites_only: Annotated[bool, Query()] = False,
+    collection_id: Annotated[str | None, Query(max_length=64)] = None,
+    date_from: Annotated[str | None, Query(max_length=40, description="ISO date or date-time.")] = None,
+    date_to: Annotated[
+        str | None, Query(max_length=40, description="ISO date (inclusive) or date-time.")
+    ] = None,
+    sort: Annotated[SortField, Query()] = "created_at",
+    order: Annotated[SortOrder, Query()] = "desc",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=4096, description="next_cursor of the previous page")
+    ] = None,
+) -> AssetPage:
+    p = ports()
+    query = LibraryQuery(
+        asset_type=asset_type,
+        source_module=source_module,
+        search=search,
+        tags=(tags or "").split(","),
+        tags_mode=tags_mode,
+        favorites_only=favorites_only,
+        collection_id=collection_id,
+        date_from=parse_bound(date_from, end=False, name="date_from"),
+        date_to=parse_bound(date_to, end=True, name="date_to"),
+        sort=sort,
+        order=order,
+    )
+    page = search_library(p.assets, caller(router).user_id, query, limit=limit, cursor=cursor)
+    return AssetPage(
+        assets=[AssetView.of(a, p.blobs) for a in page.assets],
+        next_cursor=page.next_cursor,
+        truncated=page.truncated,
+    )
+
+
 @router.get(f"{API_PREFIX}/assets/<asset_id>", summary="An asset with its download URL", tags=["Assets"])
 def get_asset(asset_id: Annotated[str, Path(max_length=64)]) -> AssetView:
     p = ports()
@@ -49,6 +132,37 @@ def delete_asset(asset_id: Annotated[str, Path(max_length=64)]) -> Deleted:
     asset = p.assets.delete(caller(router).user_id, asset_id)
     p.blobs.delete(*[k for k in (asset.key, asset.thumbnail_key) if k])
     return Deleted(id=asset_id, deleted=True)
+
+
+@router.patch(
+    f"{API_PREFIX}/assets/<asset_id>",
+    summary="Change an asset's title, description or tags",
+    description="Only the fields sent change; tags replace the old ones (lower-cased, unique).",
+    tags=["Assets"],
+)
+def patch_asset(asset_id: Annotated[str, Path(max_length=64)], patch: AssetPatch) -> AssetView:
+    p = ports()
+    asset = p.assets.get(caller(router).user_id, asset_id)
+    changes = {k: getattr(patch, k) for k in patch.model_fields_set if k != "tags"}
+    if "tags" in patch.model_fields_set:
+        tags = normalise_tags(patch.tags or [])
+        if len(tags) > MAX_TAGS:
+            raise InvalidInput(f"At most {MAX_TAGS} tags.")
+        if any(len(t) > 64 for t in tags):
+            raise InvalidInput("A tag is at most 64 characters.")
+        changes["tags"] = tags
+    return AssetView.of(p.assets.update(asset.model_copy(update=changes)), p.blobs)
+
+
+@router.post(
+    f"{API_PREFIX}/assets/<asset_id>/favorite",
+    summary="Toggle an asset's favourite flag",
+    description="Answers the new state.",
+    tags=["Assets"],
+)
+def toggle_favorite(asset_id: Annotated[str, Path(max_length=64)]) -> Favorite:
+    asset = ports().assets.toggle_favorite(caller(router).user_id, asset_id)
+    return Favorite(id=asset.id, favorite=asset.favorite)
 
 
 @router.get(

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from imagestudio.errors import Conflict, NotFound
+from imagestudio.errors import Conflict, InvalidInput, NotFound
 from imagestudio.models.records import Asset, Upload, from_item, iso, to_item, utcnow
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
 
 UPLOAD_RECORD_DAYS = 30
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _ulid_bound(ms: int, *, high: bool) -> str:
+    """The smallest (or largest) ULID made in millisecond `ms`: a sort-key bound for a time range."""
+    value = (ms << 80) | ((1 << 80) - 1 if high else 0)
+    chars = []
+    for _ in range(26):
+        value, rem = divmod(value, 32)
+        chars.append(_CROCKFORD[rem])
+    return "".join(reversed(chars))
 
 
 class AssetRepository:
@@ -93,6 +106,84 @@ class AssetRepository:
         return [from_item(Asset, i) for i in page.get("Items", [])], encode_cursor(
             page.get("LastEvaluatedKey")
         )
+
+    def iter_assets(
+        self,
+        owner: str,
+        *,
+        asset_type: str | None = None,
+        collection_id: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        newest_first: bool = True,
+        start_key: dict[str, Any] | None = None,
+        filter_expression: Any = None,
+        page_size: int = 200,
+    ) -> Iterator[tuple[Asset, dict[str, Any]]]:
+        """A user's assets in creation order, with the key to resume after each one. Never a Scan:
+        the ByCollection index when `collection_id` is given, else ByType with `asset_type`, else the
+        owner's partition; the creation-time range is a key condition on the sort key."""
+        pk = user_pk(owner)
+        kwargs: dict[str, Any] = {"ScanIndexForward": not newest_first, "Limit": page_size}
+        if collection_id or asset_type:
+            index, hash_name, range_name, suffix = (
+                ("ByCollection", "gsi2pk", "gsi2sk", f"#COLL#{collection_id}")
+                if collection_id
+                else ("ByType", "gsi1pk", "gsi1sk", f"#TYPE#{asset_type}")
+            )
+            kwargs["IndexName"] = index
+            cond = Key(hash_name).eq(pk + suffix)
+            low = iso(created_from) if created_from else None
+            high = f"{iso(created_to)}#~" if created_to else None
+            key_names: tuple[str, ...] = ("pk", "sk", hash_name, range_name)
+        else:
+            hash_name, range_name = "pk", "sk"
+            cond = Key("pk").eq(pk)
+            low = (
+                "ASSET#" + _ulid_bound(int(created_from.timestamp() * 1000), high=False)
+                if created_from
+                else None
+            )
+            high = (
+                "ASSET#" + _ulid_bound(int(created_to.timestamp() * 1000), high=True) if created_to else None
+            )
+            key_names = ("pk", "sk")
+        if created_from or created_to:
+            floor, ceiling = ("ASSET#", "ASSET#~") if range_name == "sk" else ("0", "~")
+            cond = cond & Key(range_name).between(low or floor, high or ceiling)
+        elif range_name == "sk":
+            cond = cond & Key("sk").begins_with("ASSET#")
+        kwargs["KeyConditionExpression"] = cond
+        if filter_expression is not None:
+            kwargs["FilterExpression"] = filter_expression
+        if start_key:
+            if start_key.get("pk") != pk or set(start_key) != set(key_names):
+                raise InvalidInput("The cursor is not valid: pass the 'next_cursor' of the previous page.")
+            kwargs["ExclusiveStartKey"] = start_key
+        while True:
+            page = self.table.query(**kwargs)
+            for item in page.get("Items", []):
+                yield from_item(Asset, item), {k: item[k] for k in key_names}
+            if not page.get("LastEvaluatedKey"):
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def toggle_favorite(self, owner: str, asset_id: str) -> Asset:
+        """Flip an asset's favourite flag atomically (a concurrent flip is retried, not lost)."""
+        for _ in range(5):
+            asset = self.get(owner, asset_id)
+            try:
+                out = self.table.update_item(
+                    Key={"pk": user_pk(owner), "sk": f"ASSET#{asset_id}"},
+                    UpdateExpression="SET favorite = :new, updated_at = :now",
+                    ConditionExpression=Attr("favorite").eq(asset.favorite),
+                    ExpressionAttributeValues={":new": not asset.favorite, ":now": iso(utcnow())},
+                    ReturnValues="ALL_NEW",
+                )
+            except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+                continue
+            return from_item(Asset, out["Attributes"])
+        raise Conflict(f"Asset {asset_id} is being changed concurrently; try again.")
 
 
 class UploadRepository:
