@@ -47,14 +47,11 @@ from imagestudio.imaging.verify import (
     ACCEPTED_FORMATS,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
-    DISPLAY_NAMES,
-    _accepted_sentence,
     _clean_pixels,
     _decode,
     _pillow_quiet,
-    _reject_not_image,
+    check_bytes,
     human_size,
-    sniff_format,
 )
 
 if TYPE_CHECKING:
@@ -229,30 +226,6 @@ def prepare(
         )
 
 
-def _check_bytes(data: bytes, max_bytes: int, allowed: tuple[str, ...]) -> str:
-    """The same checks as `verify_image` makes before decoding; the sniffed format."""
-    if not data:
-        raise InvalidInput(
-            f"The file is empty (0 bytes). Upload an image. {_accepted_sentence(allowed)}",
-            details={"field": "file", "bytes": 0},
-        )
-    if len(data) > max_bytes:
-        raise InvalidInput(
-            f"The file is {human_size(len(data))} ({len(data):,} bytes);"
-            f" the limit is {human_size(max_bytes)}. Compress or downscale it and upload it again.",
-            details={"field": "file", "bytes": len(data), "max_bytes": max_bytes},
-        )
-    fmt = sniff_format(data)
-    if fmt is None:
-        raise _reject_not_image(data, allowed)
-    if fmt not in allowed:
-        raise InvalidInput(
-            f"{DISPLAY_NAMES[fmt]} images are not accepted here. {_accepted_sentence(allowed)}",
-            details={"field": "file", "format": fmt, "accepted_formats": list(allowed)},
-        )
-    return fmt
-
-
 def _peek_jpeg(data: bytes) -> tuple[tuple[int, int], int] | None:
     """A JPEG's stored size and EXIF orientation from its header (nothing decoded); None if unreadable:
     the guarded decode then says what is wrong."""
@@ -279,7 +252,7 @@ def _prepare(
 ) -> Prepared:
     want_w, want_h = _check_size(largest, "largest")
     allowed = tuple(f.upper() for f in allowed)
-    fmt = _check_bytes(data, max_bytes, allowed)
+    fmt = check_bytes(data, max_bytes, allowed)
 
     draft_box: tuple[int, int] | None = None
     stored: tuple[int, int] | None = None

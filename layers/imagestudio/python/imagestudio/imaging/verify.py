@@ -584,14 +584,8 @@ def verify_image(
         return _verify(data, max_bytes=max_bytes, max_pixels=max_pixels, allowed_formats=allowed_formats)
 
 
-def _verify(
-    data: bytes, *, max_bytes: int, max_pixels: int, allowed_formats: tuple[str, ...]
-) -> VerifiedImage:
-    allowed = tuple(f.upper() for f in allowed_formats)
-    unknown = [f for f in allowed if f not in ACCEPTED_FORMATS]
-    if unknown:
-        raise ValueError(f"allowed_formats may only name {', '.join(ACCEPTED_FORMATS)}; got {unknown}")
-    data = bytes(data)
+def check_bytes(data: bytes, max_bytes: int, allowed: tuple[str, ...]) -> str:
+    """The checks made before anything is decoded (empty, size, real format); the sniffed format."""
     if not data:
         raise InvalidInput(
             f"The file is empty (0 bytes). Upload an image. {_accepted_sentence(allowed)}",
@@ -611,6 +605,18 @@ def _verify(
             f"{DISPLAY_NAMES[fmt]} images are not accepted here. {_accepted_sentence(allowed)}",
             details={"field": "file", "format": fmt, "accepted_formats": list(allowed)},
         )
+    return fmt
+
+
+def _verify(
+    data: bytes, *, max_bytes: int, max_pixels: int, allowed_formats: tuple[str, ...]
+) -> VerifiedImage:
+    allowed = tuple(f.upper() for f in allowed_formats)
+    unknown = [f for f in allowed if f not in ACCEPTED_FORMATS]
+    if unknown:
+        raise ValueError(f"allowed_formats may only name {', '.join(ACCEPTED_FORMATS)}; got {unknown}")
+    data = bytes(data)
+    fmt = check_bytes(data, max_bytes, allowed)
 
     decoded = _decode(data, fmt, max_pixels=max_pixels)
     removed = _metadata_present(decoded, fmt)
