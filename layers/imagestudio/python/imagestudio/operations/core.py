@@ -355,3 +355,39 @@ def submit_long_job(
 
 
 # ----------------------------------------------------------------------------- masks
+
+
+def run_single_unit(
+    ports: Ports,
+    owner: str,
+    *,
+    operation: str,
+    label: str,
+    long_job: bool,
+    price: Price,
+    unit: Unit,
+    meta: OutputMeta,
+    inputs: dict[str, Any],
+    provider: str,
+    model: str,
+    notes: list[str],
+    details: dict[str, Any],
+    wavespeed_calls: int = 0,
+) -> StudioOutcome:
+    """A one-output studio operation: run now, or submit as a long job the client follows (202)."""
+    common: dict[str, Any] = {
+        "operation": operation,
+        "price": price,
+        "meta": meta,
+        "inputs": inputs,
+        "provider": provider,
+        "model": model,
+        "wavespeed_calls": wavespeed_calls,
+    }
+    if long_job:
+        result = submit_long_job(ports, owner, unit=unit, **common)
+        if result.job.is_open:
+            notes.append(f"{label} runs as a long job; follow status_url ({result.job.id}) for its result.")
+            return StudioOutcome(result, notes, details, accepted=True)
+        return StudioOutcome(result, notes, details)
+    return StudioOutcome(run_operation(ports, owner, units=[unit], **common), notes, details)

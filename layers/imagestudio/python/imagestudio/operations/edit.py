@@ -39,9 +39,8 @@ from imagestudio.operations.core import (
     StudioOutcome,
     Unit,
     output_bytes,
-    run_operation,
+    run_single_unit,
     settle_inline,
-    submit_long_job,
 )
 from imagestudio.operations.inputs import InputImage, resolve_input_image
 from imagestudio.ports import Ports
@@ -544,33 +543,19 @@ def edit(ports: Ports, owner: str, request: EditStudioRequest) -> StudioOutcome:
         details["ignored"] = ignored
     wavespeed = 1 if spec.provider == "wavespeed" else 0
     operation_kind = catalog.edit_operation(op)
-    if operation_kind.runs_async or spec.runs_async:
-        result = submit_long_job(
-            ports,
-            owner,
-            operation="edit",
-            price=price,
-            unit=unit,
-            meta=meta,
-            inputs=inputs,
-            provider=spec.provider,
-            model=spec.id,
-            wavespeed_calls=wavespeed,
-        )
-        if result.job.is_open:
-            notes.append(f"{op} runs as a long job; follow status_url ({result.job.id}) for its result.")
-            return StudioOutcome(result, notes, details, accepted=True)
-        return StudioOutcome(result, notes, details)
-    result = run_operation(
+    return run_single_unit(
         ports,
         owner,
         operation="edit",
+        label=op,
+        long_job=operation_kind.runs_async or spec.runs_async,
         price=price,
-        units=[unit],
+        unit=unit,
         meta=meta,
         inputs=inputs,
         provider=spec.provider,
         model=spec.id,
+        notes=notes,
+        details=details,
         wavespeed_calls=wavespeed,
     )
-    return StudioOutcome(result, notes, details)

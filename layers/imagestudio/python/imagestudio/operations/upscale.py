@@ -16,7 +16,12 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from imagestudio.catalog import ModelSpec, get_catalog
 from imagestudio.catalog.pricing import estimate, resolve_upscale_mode
 from imagestudio.errors import InvalidInput
-from imagestudio.operations.core import OutputMeta, StudioOutcome, Unit, run_operation, submit_long_job
+from imagestudio.operations.core import (
+    OutputMeta,
+    StudioOutcome,
+    Unit,
+    run_single_unit,
+)
 from imagestudio.operations.edit import (
     MAX_PROMPT,
     MAX_SEED,
@@ -211,33 +216,18 @@ def upscale(ports: Ports, owner: str, request: UpscaleStudioRequest) -> StudioOu
         "output_size": {"width": size[0], "height": size[1]} if size else None,
         "input_limits": limits_text(spec),
     }
-    if mode_spec.runs_async or spec.runs_async:
-        result = submit_long_job(
-            ports,
-            owner,
-            operation="upscale",
-            price=price,
-            unit=unit,
-            meta=meta,
-            inputs=inputs,
-            provider=spec.provider,
-            model=spec.id,
-        )
-        if result.job.is_open:
-            notes.append(
-                f"{mode} upscale runs as a long job; follow status_url ({result.job.id}) for its result."
-            )
-            return StudioOutcome(result, notes, details, accepted=True)
-        return StudioOutcome(result, notes, details)
-    result = run_operation(
+    return run_single_unit(
         ports,
         owner,
         operation="upscale",
+        label=f"{mode} upscale",
+        long_job=mode_spec.runs_async or spec.runs_async,
         price=price,
-        units=[unit],
+        unit=unit,
         meta=meta,
         inputs=inputs,
         provider=spec.provider,
         model=spec.id,
+        notes=notes,
+        details=details,
     )
-    return StudioOutcome(result, notes, details)
