@@ -57,7 +57,8 @@ def build_event(
         "routeKey": route.route_key,
         "rawPath": raw_path,
         "rawQueryString": raw_query,
-        "headers": headers,
+        # API Gateway adds the X-Forwarded-* headers; offline the scheme is http.
+        "headers": {"x-forwarded-proto": "http", **headers},
         "requestContext": {
             "accountId": plan.account_id,
             "apiId": "local",

@@ -109,6 +109,7 @@ class StackPlan:
     notifications: list[S3NotificationSpec] = field(default_factory=list)
     schedules: list[ScheduleSpec] = field(default_factory=list)
     event_buses: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical name / id
     not_emulated: dict[str, str] = field(default_factory=dict)  # logical id -> type
@@ -216,6 +217,8 @@ class _PhysicalNames(Mapping[str, Any]):
             return self._explicit(resource, "Name") or base
         if kind == "AWS::Cognito::UserPoolClient":
             return "localdevclient"
+        if kind == "AWS::SNS::Topic":  # Ref is the topic's ARN
+            return f"arn:aws:sns:{region}:{account}:{self._explicit(resource, 'TopicName') or base}"
         return base
 
 
@@ -324,6 +327,8 @@ def plan_stack(
             _plan_state_machine(plan, logical, props, refs[logical])
         elif kind == "AWS::Events::EventBus":
             plan.event_buses.append(str(props.get("Name") or refs[logical]))
+        elif kind == "AWS::SNS::Topic":
+            plan.topics.append(str(refs[logical]).rsplit(":", 1)[1])
         elif kind == "AWS::Events::Rule" and props.get("ScheduleExpression"):
             for target in props.get("Targets") or []:
                 plan.schedules.append(_schedule_from_target(plan, logical, props, target))
@@ -555,6 +560,10 @@ def apply_plan(plan: StackPlan, session: Any, runtime: LocalLambdaRuntime) -> No
         sfn.create_state_machine(
             name=machine.name, definition=machine.definition, roleArn=roles[STATES_ROLE], type=machine.type
         )
+
+    sns = session.client("sns")
+    for topic in plan.topics:
+        sns.create_topic(Name=topic)
 
     events = session.client("events")
     for bus in plan.event_buses:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from imagestudio.schedules import parse_schedule
 from local.lambda_runtime import LocalLambdaRuntime
 from local.provision import ScheduleSpec, StackPlan
-from local.schedules import parse_schedule
 
 log = logging.getLogger("local.scheduler")
 

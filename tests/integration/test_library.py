@@ -37,7 +37,10 @@ def test_an_inline_image_is_kept_with_its_prompt_and_cost(client: ApiClient) -> 
         "blue square",
         5,
     )
-    assert asset["tags"] == ["hero", "launch"]
+    # the user's tags (lower-cased, unique) plus automatic ones: colour, shape, size, format, prompt words
+    auto = asset["metadata"]["auto_tags"]
+    assert set(asset["tags"]) == {"hero", "launch"} | set(auto)
+    assert {"blue", "landscape", "ratio-4x3", "small", "png", "square"} - {"square"} <= set(auto)
     assert client.call("GET", f"{P}/assets/{asset['id']}", user="alice")[0] == 200
     assert client.call("GET", f"{P}/assets/{asset['id']}", user="bob")[0] == 404
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local.schedules import (
+from imagestudio.schedules import (
     AtSchedule,
     CronSchedule,
     RateSchedule,

@@ -8,9 +8,12 @@ from functools import cached_property
 from imagestudio.config import Settings
 from imagestudio.credits.ledger import Ledger
 from imagestudio.store.assets import AssetRepository, UploadRepository
+from imagestudio.store.batches import BatchRepository
 from imagestudio.store.blobs import BlobStore
+from imagestudio.store.collections import CollectionRepository
 from imagestudio.store.jobs import JobRepository
 from imagestudio.store.personas import PersonaRepository
+from imagestudio.store.shares import ShareRepository
 from imagestudio.store.workflows import Workflows
 
 
@@ -33,6 +36,18 @@ class Ports:
     @cached_property
     def personas(self) -> PersonaRepository:
         return PersonaRepository(self.settings.assets_table)
+
+    @cached_property
+    def batches(self) -> BatchRepository:
+        return BatchRepository(self.settings.jobs_table)
+
+    @cached_property
+    def collections(self) -> CollectionRepository:
+        return CollectionRepository(self.settings.assets_table)
+
+    @cached_property
+    def shares(self) -> ShareRepository:
+        return ShareRepository(self.settings.assets_table)
 
     @cached_property
     def workflows(self) -> Workflows:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
@@ -15,6 +17,7 @@ from imagestudio.api.views import AssetView
 from imagestudio.errors import InvalidInput
 from imagestudio.models.records import AssetType
 from imagestudio.operations.library import SaveRequest, save_to_library, versions
+from imagestudio.operations.library import delete_asset as remove_asset
 from imagestudio.operations.library_search import (
     MAX_SORTED,
     MAX_TAGS,
@@ -26,6 +29,7 @@ from imagestudio.operations.library_search import (
     parse_bound,
     search_library,
 )
+from imagestudio.operations.library_stats import MAX_COUNTED, MOST_USED, LibraryStatistics, statistics
 
 router = Router()
 
@@ -48,6 +52,23 @@ class Saved(BaseModel):
 class Deleted(BaseModel):
     id: str
     deleted: bool
+    versions_detached: list[str] = []
+    shares_revoked: int = 0
+    covers_cleared: list[str] = []
+    left_collection: str | None = None
+    objects_deleted: int = 0
+
+
+UsageAction = Literal["download", "share", "access"]
+
+
+class Usage(BaseModel):
+    id: str
+    action: UsageAction
+    download_count: int
+    share_count: int
+    access_count: int
+    last_accessed: datetime | None
 
 
 class AssetPage(BaseModel):
@@ -120,18 +141,87 @@ def list_assets(
     )
 
 
-@router.get(f"{API_PREFIX}/assets/<asset_id>", summary="An asset with its download URL", tags=["Assets"])
+# Registered before assets/<asset_id> so the literal path wins.
+@router.get(
+    f"{API_PREFIX}/assets/statistics",
+    summary="Your library's usage statistics",
+    description="Totals by type, by source operation and by month; total cost; favourites; downloads, "
+    f"shares and accesses; the {MOST_USED} most used assets. Counts at most {MAX_COUNTED} assets "
+    "(truncated says so).",
+    tags=["Assets"],
+)
+def get_statistics() -> LibraryStatistics:
+    return statistics(ports(), caller(router).user_id)
+
+
+@router.get(
+    f"{API_PREFIX}/assets/<asset_id>",
+    summary="An asset with its download URL",
+    description="Counts one access.",
+    tags=["Assets"],
+)
 def get_asset(asset_id: Annotated[str, Path(max_length=64)]) -> AssetView:
     p = ports()
-    return AssetView.of(p.assets.get(caller(router).user_id, asset_id), p.blobs)
+    return AssetView.of(p.assets.record_usage(caller(router).user_id, asset_id, "access"), p.blobs)
 
 
-@router.delete(f"{API_PREFIX}/assets/<asset_id>", summary="Delete an asset and its files", tags=["Assets"])
-def delete_asset(asset_id: Annotated[str, Path(max_length=64)]) -> Deleted:
+@router.get(
+    f"{API_PREFIX}/assets/<asset_id>/download",
+    summary="Download an asset (a redirect to its file)",
+    description="Answers 302 to a presigned URL valid for 15 minutes and counts one download.",
+    tags=["Assets"],
+    responses={302: {"description": "Found: the Location header is the file's URL."}},
+)
+def download_asset(asset_id: Annotated[str, Path(max_length=64)]) -> Response[None]:
     p = ports()
-    asset = p.assets.delete(caller(router).user_id, asset_id)
-    p.blobs.delete(*[k for k in (asset.key, asset.thumbnail_key) if k])
-    return Deleted(id=asset_id, deleted=True)
+    asset = p.assets.record_usage(caller(router).user_id, asset_id, "download")
+    url = p.blobs.download_url(asset.key, filename=asset.filename)
+    return Response(status_code=302, headers={"Location": url}, body=None)
+
+
+@router.post(
+    f"{API_PREFIX}/assets/<asset_id>/usage",
+    summary="Record a download, share or access of an asset",
+    description="For what happens outside the API (a download from a cached URL, a post on a platform).",
+    tags=["Assets"],
+)
+def record_usage(
+    asset_id: Annotated[str, Path(max_length=64)],
+    action: Annotated[UsageAction, Query(description="download, share or access")],
+) -> Usage:
+    asset = ports().assets.record_usage(caller(router).user_id, asset_id, action)
+    return Usage(
+        id=asset.id,
+        action=action,
+        download_count=asset.download_count,
+        share_count=asset.share_count,
+        access_count=asset.access_count,
+        last_accessed=asset.last_accessed,
+    )
+
+
+@router.delete(
+    f"{API_PREFIX}/assets/<asset_id>",
+    summary="Delete an asset and its files",
+    description="409 when versions were made from it, a live share link shows it or it is a collection's "
+    "cover (the answer names them); force=true keeps the versions (detached, with deleted_parent_id in "
+    "their metadata), revokes the links and clears the covers. Jobs keep their history.",
+    tags=["Assets"],
+)
+def delete_asset(
+    asset_id: Annotated[str, Path(max_length=64)],
+    force: Annotated[bool, Query(description="delete even when other records depend on it")] = False,
+) -> Deleted:
+    done = remove_asset(ports(), caller(router).user_id, asset_id, force=force)
+    return Deleted(
+        id=asset_id,
+        deleted=True,
+        versions_detached=done.versions_detached,
+        shares_revoked=done.shares_revoked,
+        covers_cleared=done.covers_cleared,
+        left_collection=done.left_collection,
+        objects_deleted=done.objects_deleted,
+    )
 
 
 @router.patch(

@@ -31,6 +31,7 @@ def caller(router: Router) -> Caller:
 def reset() -> None:
     """Forget cached ports and AWS clients (tests switch between moto instances)."""
     from imagestudio.api import idempotency
+    from imagestudio.notify import batches as notify_batches
     from imagestudio.notify import jobs as notify_jobs
     from imagestudio.providers import keys, registry
     from imagestudio.store import blobs, dynamo, workflows
@@ -42,4 +43,5 @@ def reset() -> None:
     registry.reset()
     keys.reset()
     notify_jobs.reset_clients()
+    notify_batches.reset_clients()
     idempotency.reset()

@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from imagestudio import API_PREFIX
-from imagestudio.models.records import Asset, Job, Upload
+from imagestudio.errors import NotFound
+from imagestudio.models.records import Asset, Collection, Job, Upload
+from imagestudio.store.assets import AssetRepository
 from imagestudio.store.blobs import BlobStore
 
 
@@ -57,3 +59,24 @@ class UploadView(Upload):
     @classmethod
     def of(cls, upload: Upload) -> UploadView:
         return cls(**upload.model_dump(), status_url=f"{API_PREFIX}/uploads/{upload.id}")
+
+
+class CollectionView(Collection):
+    owner: SkipJsonSchema[str | None] = Hidden  # type: ignore[assignment]
+    cover_thumbnail_url: str | None = None
+    url: str
+
+    @classmethod
+    def of(cls, collection: Collection, blobs: BlobStore, assets: AssetRepository) -> CollectionView:
+        cover_url = None
+        if collection.cover_asset_id:
+            try:
+                cover = assets.get(collection.owner, collection.cover_asset_id)
+                cover_url = blobs.download_url(cover.thumbnail_key or cover.key)
+            except NotFound:
+                cover_url = None
+        return cls(
+            **collection.model_dump(),
+            cover_thumbnail_url=cover_url,
+            url=f"{API_PREFIX}/collections/{collection.id}",
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
@@ -82,8 +82,53 @@ class Asset(BaseModel):
     favorite: bool = False
     collection_id: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    download_count: int = 0
+    share_count: int = 0
+    access_count: int = 0
+    last_accessed: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+CollectionKind = Literal["collection", "campaign"]
+
+
+class Collection(BaseModel):
+    """A board of assets; a campaign is a collection with a date range and target platforms."""
+
+    id: str
+    owner: str
+    name: str
+    description: str | None = None
+    kind: CollectionKind = "collection"
+    cover_asset_id: str | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    platforms: list[str] = Field(default_factory=list)
+    asset_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+ShareTarget = Literal["asset", "collection"]
+
+
+class Share(BaseModel):
+    """A public, read-only link to one asset or a collection, until it expires or is revoked."""
+
+    token: str
+    owner: str
+    target_type: ShareTarget
+    target_id: str
+    title: str | None = None
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    views: int = 0
+    last_viewed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    def live(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
 
 
 class Upload(BaseModel):

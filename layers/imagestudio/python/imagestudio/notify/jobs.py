@@ -4,6 +4,7 @@ the job: a bus or webhook problem is logged."""
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import cache
 from typing import Any
@@ -55,33 +56,45 @@ def job_detail(job: Job) -> dict[str, Any]:
     }
 
 
+def publish(settings: Settings, detail_type: str, detail: dict[str, Any], ref: str) -> None:
+    """An event on the application's bus; a bus problem is logged, never raised."""
+    if not settings.event_bus:
+        return
+    try:
+        _events().put_events(
+            Entries=[
+                {
+                    "Source": SOURCE,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, default=str),
+                    "EventBusName": settings.event_bus,
+                    "Resources": [],
+                }
+            ]
+        )
+    except Exception:
+        log.warning("%s: the %r event could not be published", ref, detail_type, exc_info=True)
+
+
+def send_webhook(
+    settings: Settings, url: str, payload: dict[str, Any], *, owner: str, message_id: str, ref: str
+) -> None:
+    """A signed POST with the owner's secret; a delivery problem is logged, never raised."""
+    result = deliver(url, payload, secret=webhook_secret(owner, settings), message_id=message_id, attempts=3)
+    if result.status != "delivered":
+        log.warning("%s: webhook not delivered (%s)", ref, result.error or result.last_status)
+
+
 def job_ended(job: Job, settings: Settings) -> None:
     detail = job_detail(job)
-    if settings.event_bus:
-        import json
-
-        try:
-            _events().put_events(
-                Entries=[
-                    {
-                        "Source": SOURCE,
-                        "DetailType": DETAIL_TYPE,
-                        "Detail": json.dumps({**detail, "owner": job.owner}),
-                        "EventBusName": settings.event_bus,
-                        "Resources": [],
-                    }
-                ]
-            )
-        except Exception:
-            log.warning("job %s: the job-ended event could not be published", job.id, exc_info=True)
+    publish(settings, DETAIL_TYPE, {**detail, "owner": job.owner}, f"job {job.id}")
     url = job.inputs.get("webhook_url")
     if url:
-        result = deliver(
+        send_webhook(
+            settings,
             str(url),
             {"type": "job.ended", "data": detail},
-            secret=webhook_secret(job.owner, settings),
+            owner=job.owner,
             message_id=f"{job.id}.{job.status}",
-            attempts=3,
+            ref=f"job {job.id}",
         )
-        if result.status != "delivered":
-            log.warning("job %s: webhook not delivered (%s)", job.id, result.error or result.last_status)

@@ -79,6 +79,21 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def check_webhook_url(url: str) -> None:
+    """Refuse, with a 422 the user can act on, a webhook URL we would never deliver to."""
+    from imagestudio.errors import InvalidInput
+    from imagestudio.providers.base import ProviderUnavailable
+    from imagestudio.providers.http import check_output_url
+
+    try:
+        check_output_url(url)
+    except ProviderUnavailable as exc:
+        raise InvalidInput(
+            f"webhook_url must be an https URL on a public address: {exc.message}",
+            details={"field": "webhook_url"},
+        ) from None
+
+
 def _refusal(url: str) -> str:
     if urlsplit(url).scheme != "https":
         return "The webhook URL is refused: it must use https."

@@ -24,6 +24,7 @@ from imagestudio.imaging.output import EXT, encode, exact_size, open_image
 from imagestudio.imaging.verify import make_thumbnail
 from imagestudio.models.records import Asset, ErrorInfo, Job, utcnow
 from imagestudio.operations.jobs import fail_job, open_job, succeed_job
+from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
 from imagestudio.providers import http as provider_http
 from imagestudio.providers.base import (
@@ -169,7 +170,7 @@ def store_image(
         parent_id=meta.parent.id if meta.parent else None,
         metadata={**meta.metadata, "variation": unit.index},
     )
-    return ports.assets.create(asset)
+    return ports.assets.create(tagged(asset, image))
 
 
 def error_info(exc: Exception) -> ErrorInfo:

@@ -7,11 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from imagestudio.errors import InvalidInput
+from imagestudio.errors import Conflict, InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.verify import make_thumbnail, verify_image
-from imagestudio.models.records import Asset
+from imagestudio.models.records import Asset, utcnow
+from imagestudio.operations.shares import revoke_targets
+from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
 from imagestudio.store.blobs import asset_key
 
@@ -89,7 +91,7 @@ def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> list[Asse
         tags=tags,
         metadata={"saved": True, "removed_metadata": verified.removed_metadata},
     )
-    return [ports.assets.create(asset)]
+    return [ports.assets.create(tagged(asset, thumb.data))]
 
 
 @dataclass(frozen=True)
@@ -115,3 +117,67 @@ def versions(ports: Ports, owner: str, asset_id: str) -> Lineage:
             break
         frontier = next_frontier
     return Lineage(asset=asset, ancestors=ancestors, descendants=descendants)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    asset_id: str
+    versions_detached: list[str]
+    shares_revoked: int
+    covers_cleared: list[str]
+    left_collection: str | None
+    objects_deleted: int
+
+
+def delete_asset(ports: Ports, owner: str, asset_id: str, *, force: bool = False) -> Deletion:
+    """Delete an asset's files and record. Versions made from it, live share links and collections
+    using it as their cover depend on it: without `force` that is a 409 naming them; with it the
+    versions stay in the library (detached, remembering `deleted_parent_id`), the links are revoked
+    and the covers cleared."""
+    asset = ports.assets.get(owner, asset_id)
+    now = utcnow()
+    children = ports.assets.children(owner, asset_id, limit=1000)
+    live = [s for s in ports.shares.list(owner, "asset", asset_id) if s.live(now)]
+    covers = [c.id for c in ports.collections.list(owner) if c.cover_asset_id == asset_id]
+    if (children or live or covers) and not force:
+        reasons = []
+        if children:
+            reasons.append(f"{len(children)} version(s) were made from it")
+        if live:
+            reasons.append(f"{len(live)} live share link(s) show it")
+        if covers:
+            reasons.append(f"it is the cover of {len(covers)} collection(s)")
+        raise Conflict(
+            f"Asset {asset_id} is in use: {'; '.join(reasons)}. Delete with force=true to keep the "
+            "versions (detached from it), revoke the links and clear the covers.",
+            details={
+                "versions": [c.id for c in children],
+                "live_shares": len(live),
+                "cover_of": covers,
+            },
+        )
+    for child in children:
+        ports.assets.update(
+            child.model_copy(
+                update={"parent_id": None, "metadata": {**child.metadata, "deleted_parent_id": asset_id}}
+            )
+        )
+    revoked = revoke_targets(ports, owner, "asset", asset_id)
+    for collection_id in covers:
+        ports.collections.clear_cover(owner, collection_id, asset_id)
+    if asset.collection_id:
+        ports.collections.move(asset, None)
+    ports.assets.delete(owner, asset_id)
+    folder = asset_key(owner, asset_id, "")
+    objects = ports.blobs.delete_prefix(folder)
+    elsewhere = [k for k in (asset.key, asset.thumbnail_key) if k and not k.startswith(folder)]
+    ports.blobs.delete(*elsewhere)
+    objects += len(elsewhere)
+    return Deletion(
+        asset_id=asset_id,
+        versions_detached=[c.id for c in children],
+        shares_revoked=revoked,
+        covers_cleared=covers,
+        left_collection=asset.collection_id,
+        objects_deleted=objects,
+    )

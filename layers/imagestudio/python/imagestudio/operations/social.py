@@ -20,6 +20,7 @@ from imagestudio.imaging.social import Target, export, largest_size, prepare
 from imagestudio.imaging.verify import make_thumbnail
 from imagestudio.models.records import Asset
 from imagestudio.operations.inputs import resolve_input_image
+from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
 from imagestudio.store.blobs import asset_key
 
@@ -153,27 +154,30 @@ def export_image(
             overlay_key = asset_key(owner, asset_id, "safe-zones.png")
             ports.blobs.put(overlay_key, item.overlay, "image/png")
         asset = ports.assets.create(
-            Asset(
-                id=asset_id,
-                owner=owner,
-                key=key,
-                thumbnail_key=thumb_key,
-                mime=item.mime,
-                bytes=item.bytes,
-                width=item.width,
-                height=item.height,
-                operation="social",
-                source="social",
-                parent_id=parent.id if parent else None,
-                tags=[item.platform, "social"],
-                title=f"{item.platform} {item.format_name}",
-                metadata={
-                    "platform": item.platform,
-                    "format": item.format_name,
-                    "export_id": export_id,
-                    "safe_zone": list(item.safe_zone_px),
-                    "actions": list(item.actions),
-                },
+            tagged(
+                Asset(
+                    id=asset_id,
+                    owner=owner,
+                    key=key,
+                    thumbnail_key=thumb_key,
+                    mime=item.mime,
+                    bytes=item.bytes,
+                    width=item.width,
+                    height=item.height,
+                    operation="social",
+                    source="social",
+                    parent_id=parent.id if parent else None,
+                    tags=[item.platform, "social"],
+                    title=f"{item.platform} {item.format_name}",
+                    metadata={
+                        "platform": item.platform,
+                        "format": item.format_name,
+                        "export_id": export_id,
+                        "safe_zone": list(item.safe_zone_px),
+                        "actions": list(item.actions),
+                    },
+                ),
+                thumb.data,
             )
         )
         outputs.append(

@@ -29,9 +29,11 @@ from imagestudio.imaging.audio import VerifiedAudio, decode_inline_audio, verify
 from imagestudio.imaging.output import open_image
 from imagestudio.imaging.verify import make_thumbnail
 from imagestudio.models.records import OPEN_STATUSES, Asset, AssetType, ErrorInfo, Job, utcnow
+from imagestudio.notify.webhooks import check_webhook_url
 from imagestudio.operations.core import output_bytes
 from imagestudio.operations.inputs import resolve_input_image
 from imagestudio.operations.jobs import ended, fail_job, open_job, succeed_job
+from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
 from imagestudio.providers import registry
 from imagestudio.providers.base import (
@@ -40,14 +42,12 @@ from imagestudio.providers.base import (
     Failed,
     Media,
     Output,
-    ProviderUnavailable,
     Running,
     Submitted,
     Succeeded,
     ThreeDRequest,
     VideoRequest,
 )
-from imagestudio.providers.http import check_output_url
 from imagestudio.store.blobs import asset_key
 
 # Seconds between polls: grows, so a long job costs few more polls than a short one; the
@@ -144,8 +144,17 @@ def _audio(ports: Ports, owner: str, request: Any, limit: int, low: float, high:
     return verify_audio(data, max_bytes=limit, min_seconds=low, max_seconds=high)
 
 
-def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings: Settings) -> Job:
-    """Validate, store inputs, reserve and open the job, start its execution. Answered with 202."""
+def start(
+    ports: Ports,
+    owner: str,
+    operation: str,
+    request: BaseModel,
+    settings: Settings,
+    *,
+    start_execution: bool = True,
+) -> Job:
+    """Validate, store inputs, reserve and open the job, start its execution (named by the job id).
+    A batch row opens the job without starting it: the batch machine starts it and waits for it."""
     if not isinstance(request, _Inputs):
         raise TypeError(request)
     image, parent = _image_media(ports, owner, request)
@@ -197,13 +206,7 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
         keys["audio"] = keys["image"].replace("input-image", "input-audio")
         ports.blobs.put(keys["audio"], audio.data, audio.mime)
     if request.webhook_url:
-        try:
-            check_output_url(request.webhook_url)
-        except ProviderUnavailable as exc:
-            raise InvalidInput(
-                f"webhook_url must be an https URL on a public address: {exc.message}",
-                details={"field": "webhook_url"},
-            ) from None
+        check_webhook_url(request.webhook_url)
     inputs = {
         "managed_by": "stepfunctions",
         "webhook_url": request.webhook_url,
@@ -226,6 +229,8 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
         deadline=timedelta(minutes=DEADLINE_MINUTES[operation]),
         wavespeed_calls=1 if model.provider == "wavespeed" else 0,
     )
+    if not start_execution:
+        return job
     try:
         ports.workflows.start(settings.provider_job_state_machine, job.id, {"job_id": job.id, "owner": owner})
     except Exception as exc:
@@ -489,7 +494,7 @@ def _store(ports: Ports, owner: str, job: Job, output: Output) -> Asset:
             **{k: v for k, v in output.extra.items() if isinstance(v, (str, int, float, bool))},
         },
     )
-    return ports.assets.create(asset)
+    return ports.assets.create(tagged(asset, poster))
 
 
 def _frame_ms(im: Image.Image, index: int) -> int:

@@ -14,6 +14,7 @@ from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, verify_audio
 from imagestudio.imaging.verify import make_thumbnail, verify_image
 from imagestudio.models.records import Asset, Upload
+from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
 from imagestudio.store.blobs import UPLOAD_URL_SECONDS, PresignedPost, asset_key, parse_upload_key, upload_key
 
@@ -149,6 +150,7 @@ def process_upload(ports: Ports, key: str) -> str:
             "source_format": verified.source_format,
         },
     )
+    asset = tagged(asset, thumb.data)
     try:
         ports.assets.create(asset)
     except Conflict:
@@ -195,7 +197,7 @@ def _keep_audio(ports: Ports, owner: str, upload: Upload, audio: VerifiedAudio) 
         metadata={"sample_rate": audio.sample_rate, "channels": audio.channels},
     )
     try:
-        ports.assets.create(asset)
+        ports.assets.create(tagged(asset, None))
     except Conflict:
         log.info("asset %s exists already: a repeated S3 event", asset_id)
     ports.blobs.delete(upload.key)

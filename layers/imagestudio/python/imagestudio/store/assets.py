@@ -13,6 +13,7 @@ from imagestudio.models.records import Asset, Upload, from_item, iso, to_item, u
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
 
 UPLOAD_RECORD_DAYS = 30
+USAGE_COUNTERS = {"download": "download_count", "share": "share_count", "access": "access_count"}
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -167,6 +168,30 @@ class AssetRepository:
             if not page.get("LastEvaluatedKey"):
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def in_collection(self, owner: str, collection_id: str, limit: int | None = None) -> list[Asset]:
+        """A collection's assets, newest first."""
+        out: list[Asset] = []
+        for asset, _key in self.iter_assets(owner, collection_id=collection_id):
+            out.append(asset)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def record_usage(self, owner: str, asset_id: str, action: str) -> Asset:
+        """Count a download, share or access and stamp last_accessed (an atomic ADD: no lost counts)."""
+        counter = USAGE_COUNTERS[action]
+        try:
+            out = self.table.update_item(
+                Key={"pk": user_pk(owner), "sk": f"ASSET#{asset_id}"},
+                UpdateExpression=f"ADD {counter} :one SET last_accessed = :now",
+                ConditionExpression=Attr("pk").exists(),
+                ExpressionAttributeValues={":one": 1, ":now": iso(utcnow())},
+                ReturnValues="ALL_NEW",
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            raise NotFound(f"No asset {asset_id}.") from None
+        return from_item(Asset, out["Attributes"])
 
     def toggle_favorite(self, owner: str, asset_id: str) -> Asset:
         """Flip an asset's favourite flag atomically (a concurrent flip is retried, not lost)."""

@@ -83,6 +83,15 @@ class BlobStore:
                 Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
             )
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix` (an asset's folder: original, thumbnail, previews)."""
+        deleted = 0
+        for page in _client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [o["Key"] for o in page.get("Contents", [])]
+            self.delete(*keys)
+            deleted += len(keys)
+        return deleted
+
     def download_url(
         self, key: str, *, filename: str | None = None, expires: int = DOWNLOAD_URL_SECONDS
     ) -> str:

@@ -62,3 +62,15 @@ def decode_cursor(cursor: str | None, *, owner_pk: str) -> dict[str, Any] | None
     if not isinstance(key, dict) or key.get("pk") != owner_pk:
         raise InvalidInput("The cursor is not valid: pass the 'next_cursor' of the previous page.")
     return key
+
+
+def query_all(table_handle: Any, *, max_items: int, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a query, page after page, up to about `max_items`."""
+    out: list[dict[str, Any]] = []
+    while len(out) < max_items:
+        page = table_handle.query(**kwargs)
+        out.extend(page.get("Items", []))
+        if not page.get("LastEvaluatedKey"):
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return out

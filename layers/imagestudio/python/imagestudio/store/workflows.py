@@ -34,6 +34,17 @@ class Workflows:
             arn = execution_arn(state_machine_arn, name)  # a retried request: the job is already running
         return arn
 
+    def is_running(self, state_machine_arn: str, name: str) -> bool:
+        if not state_machine_arn or not name:
+            return False
+        try:
+            status = _client().describe_execution(executionArn=execution_arn(state_machine_arn, name))[
+                "status"
+            ]
+        except (_client().exceptions.ExecutionDoesNotExist, _client().exceptions.InvalidArn):
+            return False
+        return bool(status == "RUNNING")
+
     def resume(self, token: str, output: dict[str, Any]) -> bool:
         """Resume a task waiting on `token` (callback mode); False when it no longer waits."""
         try:

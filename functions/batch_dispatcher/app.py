@@ -1,0 +1,16 @@
+"""Scheduled every minute: start every due batch exactly once."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagestudio.api.context import ports
+from imagestudio.api.event_handler import event_handler
+from imagestudio.batches.dispatch import dispatch_due
+
+
+@event_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    p = ports()
+    started = dispatch_due(p, p.settings)
+    return {"started": len(started), "runs": started}
