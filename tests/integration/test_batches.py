@@ -90,7 +90,9 @@ def test_preview_then_run_charges_only_what_succeeded(
     status, dry = client.call("POST", f"{P}/batches", user="alice", body={"csv": text, "dry_run": True})
     assert status == 200, dry
     preview = dry["preview"]
-    assert preview["rows_valid"] == 9 and preview["rows_invalid"] == 0 and preview["allowed"] is True, preview["problems"]
+    assert preview["rows_valid"] == 9 and preview["rows_invalid"] == 0 and preview["allowed"] is True, (
+        preview["problems"]
+    )
     assert preview["total_credits"] == sum(r["credits"] for r in preview["rows"]) > 0
     assert [r["operation"] for r in preview["rows"]][-1] == "social" and preview["rows"][-1]["credits"] == 0
     assert dry["batch"] is None and balance(client) == before
@@ -173,3 +175,162 @@ def test_a_csv_upload_that_is_not_utf8_is_explained(client: ApiClient, domain: A
     with pytest.raises(InvalidInput) as caught:
         decode_csv("operation,prompt\ncreate,café\n".encode("latin-1"))
     assert "UTF-8" in caught.value.message
+
+
+def video_rows(asset: str, n: int) -> list[dict[str, Any]]:
+    return [
+        {"operation": "image-to-video", "asset_id": asset, "prompt": f"slow pan {i}", "resolution": "480p"}
+        for i in range(n)
+    ]
+
+
+def test_long_rows_run_the_provider_job_machine_and_wait_for_it(client: ApiClient, domain: Any) -> None:
+    asset = saved_asset(client)
+    before = balance(client)
+    status, sent = client.call("POST", f"{P}/batches", user="alice", body={"items": video_rows(asset, 2)})
+    assert status == 202, sent
+    batch = wait_ended(client, sent["batch"]["id"])
+    assert batch["status"] == "succeeded" and batch["succeeded"] == 2, batch
+    items = client.call("GET", f"{P}/batches/{batch['id']}/items", user="alice")[1]["items"]
+    for item in items:
+        job = client.call("GET", f"{P}/jobs/{item['job_id']}", user="alice")[1]
+        assert job["status"] == "succeeded" and job["outputs"] == item["outputs"]
+        video = client.call("GET", f"{P}/assets/{item['outputs'][0]}", user="alice")[1]
+        assert video["type"] == "video" and video["parent_id"] == asset
+    assert balance(client) == (before[0] - batch["credits_charged"], 0)
+    assert batch["credits_charged"] == batch["credits_estimated"] > 0
+
+
+def dispatcher_env(client: ApiClient) -> Any:
+    from imagestudio.config import environment_view
+
+    return environment_view(client.deployed.plan.function("BatchDispatcherFunction").environment)
+
+
+def test_a_scheduled_batch_starts_once_even_if_the_dispatcher_runs_twice(
+    client: ApiClient, domain: Any
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime, timedelta
+
+    at = datetime.now(UTC) + timedelta(seconds=1)
+    body = {
+        "items": [{"operation": "create", "prompt": "poster", "quality": "draft"}],
+        "schedule_at": at.isoformat(),
+    }
+    status, sent = client.call("POST", f"{P}/batches", user="alice", body=body)
+    assert status == 202, sent
+    assert sent["batch"]["status"] == "scheduled" and sent["batch"]["next_run_at"]
+    assert client.deployed.invoke("BatchDispatcherFunction", {}).payload["started"] == 0  # not yet
+    time.sleep(1.2)
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(
+            pool.map(lambda _: client.deployed.invoke("BatchDispatcherFunction", {}).payload, range(2))
+        )
+    assert sorted(r["started"] for r in runs) == [0, 1], runs
+    batch = wait_ended(client, sent["batch"]["id"])
+    assert batch["status"] == "succeeded" and batch["executions"] == 1
+    again = client.deployed.invoke("BatchDispatcherFunction", {}).payload
+    assert again["started"] == 0
+    jobs = client.call("GET", f"{P}/jobs", user="alice")[1]["jobs"]
+    assert len(jobs) == 1, jobs  # one run, one job
+
+
+def test_a_recurring_batch_makes_a_run_per_due_time(client: ApiClient, domain: Any) -> None:
+    from datetime import timedelta
+
+    from imagestudio.api.context import ports
+    from imagestudio.batches.dispatch import dispatch_due
+
+    body = {
+        "items": [{"operation": "create", "prompt": "daily post", "quality": "draft"}],
+        "schedule": "rate(1 day)",
+        "name": "daily",
+    }
+    status, sent = client.call("POST", f"{P}/batches", user="alice", body=body)
+    assert status == 202, sent
+    schedule = sent["batch"]
+    assert schedule["kind"] == "schedule" and schedule["status"] == "scheduled"
+    assert (
+        client.call("POST", f"{P}/batches", user="alice", body={**body, "schedule": "rate(1 minute)"})[0]
+        == 422
+    )
+    due = domain.batches.get("alice", schedule["id"]).next_run_at
+    with dispatcher_env(client):
+        p = ports()
+        (first,) = dispatch_due(p, p.settings, now=due + timedelta(seconds=1))
+        assert dispatch_due(p, p.settings, now=due + timedelta(seconds=2)) == []
+        (second,) = dispatch_due(p, p.settings, now=due + timedelta(days=1, seconds=1))
+    for run_id in (first, second):
+        run = wait_ended(client, run_id)
+        assert run["run_of"] == schedule["id"] and run["status"] == "succeeded"
+    assert [wait_ended(client, r)["name"] for r in (first, second)] == ["daily #1", "daily #2"]
+    after = client.call("GET", f"{P}/batches/{schedule['id']}", user="alice")[1]
+    assert after["run_count"] == 2 and after["status"] == "scheduled"
+
+    # pause keeps it out of the dispatcher; cancel ends it
+    assert client.call("POST", f"{P}/batches/{schedule['id']}/pause", user="alice")[1]["status"] == "paused"
+    with dispatcher_env(client):
+        assert dispatch_due(p, p.settings, now=due + timedelta(days=30)) == []
+    assert (
+        client.call("POST", f"{P}/batches/{schedule['id']}/resume", user="alice")[1]["status"] == "scheduled"
+    )
+    assert (
+        client.call("POST", f"{P}/batches/{schedule['id']}/cancel", user="alice")[1]["status"] == "canceled"
+    )
+    assert client.call("POST", f"{P}/batches/{schedule['id']}/resume", user="alice")[0] == 409
+
+
+def test_cancel_mid_run_refunds_what_did_not_run(client: ApiClient, domain: Any, monkeypatch: Any) -> None:
+    asset = saved_asset(client)
+    before = balance(client)
+    monkeypatch.setenv("LOCAL_PROVIDER_FAULTS", "video:never_finish")
+    monkeypatch.setattr("imagestudio.operations.transform.MAX_POLLS", 10**6)  # polls spin with no waits here
+    status, sent = client.call(
+        "POST", f"{P}/batches", user="alice", body={"items": video_rows(asset, 4), "concurrency": 1}
+    )
+    assert status == 202, sent
+    batch_id = sent["batch"]["id"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the first row is at the provider, the others wait
+        items = client.call("GET", f"{P}/batches/{batch_id}/items", user="alice")[1]["items"]
+        if items[0]["status"] == "running" and items[0]["job_id"]:
+            break
+        time.sleep(0.05)
+    assert balance(client)[1] > 0  # the running row holds its credits
+    status, canceled = client.call("POST", f"{P}/batches/{batch_id}/cancel", user="alice")
+    assert status == 200, canceled
+    batch = wait_ended(client, batch_id)
+    items = client.call("GET", f"{P}/batches/{batch_id}/items", user="alice")[1]["items"]
+    assert [i["status"] for i in items] == ["canceled"] * 4, [(i["status"], i["error"]) for i in items]
+    assert batch["status"] == "canceled" and batch["canceled"] == 4 and batch["credits_charged"] == 0
+    assert balance(client) == before  # everything reserved came back
+    items = client.call("GET", f"{P}/batches/{batch_id}/items", user="alice")[1]["items"]
+    assert {i["status"] for i in items} == {"canceled"}
+    assert client.call("GET", f"{P}/jobs/{items[0]['job_id']}", user="alice")[1]["status"] == "canceled"
+    assert client.call("POST", f"{P}/batches/{batch_id}/cancel", user="alice")[0] == 409
+
+
+def test_a_csv_can_come_as_an_upload(client: ApiClient, domain: Any) -> None:
+    s3 = client.deployed.session.client("s3")
+    bucket = client.deployed.plan.physical["MediaBucket"]
+
+    def upload(data: bytes) -> str:
+        status, ticket = client.call(
+            "POST", f"{P}/uploads", user="alice", body={"content_type": "text/csv", "filename": "rows.csv"}
+        )
+        assert status == 200, ticket
+        s3.put_object(Bucket=bucket, Key=ticket["form"]["fields"]["key"], Body=data)
+        return str(ticket["upload"]["id"])
+
+    good = upload("\ufeffoperation;prompt;quality\ncreate;poster;draft\n".encode())
+    status, dry = client.call("POST", f"{P}/batches", user="alice", body={"upload_id": good, "dry_run": True})
+    assert status == 200, dry
+    assert dry["preview"]["delimiter"] == ";" and dry["preview"]["rows_valid"] == 1
+
+    bad = upload("operation,prompt\ncreate,café\n".encode("latin-1"))
+    upload_status = client.call("GET", f"{P}/uploads/{bad}", user="alice")[1]["upload"]
+    assert upload_status.get("status") == "rejected" and "UTF-8" in upload_status["reason"], upload_status
+    status, err = client.call("POST", f"{P}/batches", user="alice", body={"upload_id": bad})
+    assert status == 422 and "UTF-8" in err["error"]["message"]
+    assert client.call("POST", f"{P}/batches", user="bob", body={"upload_id": good})[0] == 404

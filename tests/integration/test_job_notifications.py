@@ -63,7 +63,7 @@ def test_the_webhook_url_gets_a_signed_post_the_user_can_verify(
         return DeliveryResult(status="delivered", attempts=1, last_status=200, error=None)
 
     monkeypatch.setattr("imagestudio.notify.jobs.deliver", fake_deliver)
-    monkeypatch.setattr("imagestudio.operations.transform.check_output_url", lambda url: None)
+    monkeypatch.setattr("imagestudio.providers.http.check_output_url", lambda url: None)
     _, job = client.call(
         "POST",
         f"{P}/transform/image-to-3d",

@@ -8,6 +8,7 @@ ends once: its status moves only from pending/running, and the batch counters ar
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -25,6 +26,7 @@ from imagestudio.operations.control import control
 from imagestudio.operations.core import StudioOutcome, error_info
 from imagestudio.operations.create import create
 from imagestudio.operations.edit import edit
+from imagestudio.operations.jobs import cancel_job
 from imagestudio.operations.long_jobs import advance_job
 from imagestudio.operations.social import optimize
 from imagestudio.operations.upscale import upscale
@@ -90,7 +92,7 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
         return DONE  # a retried task: it ended already
     if row.status == "running" and row.job_id:
         return _follow(ports, owner, row, ports.jobs.get(owner, row.job_id))
-    if batch.status == "canceled":
+    if batch.status in ("canceling", "canceled"):
         return _end(
             ports, row, owner, "canceled", error=ErrorInfo(code="canceled", message="The batch was canceled.")
         )
@@ -101,10 +103,19 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
         return DONE
     request = OPERATIONS[row.operation].model_validate(row.request)
     try:
-        if row.operation in LONG_OPERATIONS:
-            job = transform.start(ports, owner, row.operation, request, settings, start_execution=False)
+        if row.operation in LONG_OPERATIONS:  # its provider-job machine runs it; this row waits for it
+            job = transform.start(ports, owner, row.operation, request, settings)
             ports.batches.update_row(started.model_copy(update={"job_id": job.id}), expected={"running"})
-            return {"status": "long", "job_id": job.id, "owner": owner}
+            if ports.batches.get(owner, batch_id).status in ("canceling", "canceled"):
+                with contextlib.suppress(DomainError):  # canceled while it started: cancel missed its job
+                    cancel_job(ports, owner, job.id)
+            return {
+                "status": "running",
+                "job_id": job.id,
+                "owner": owner,
+                "wait": _wait(settings, 0),
+                "checks": 0,
+            }
         outcome = _short(ports, owner, row.operation, request)
     except DomainError as exc:
         info = ErrorInfo(code=exc.code, message=exc.message)
@@ -168,7 +179,8 @@ def check_row(
 
 
 def settle_row(ports: Ports, owner: str, batch_id: str, number: int, error: Any = None) -> dict[str, Any]:
-    """After the provider-job machine of a long row ended (or failed to run)."""
+    """After a row's task crashed: the row ends failed (its job, if one was opened, fails and is
+    released unless it ended meanwhile)."""
     row = ports.batches.row(batch_id, number)
     if row.status in ROW_ENDED:
         return DONE
@@ -227,7 +239,9 @@ def manifest_rows(ports: Ports, batch: Batch) -> list[dict[str, Any]]:
 
 
 def _status(batch: Batch) -> str:
-    if batch.status in ("canceled", "paused"):
+    if batch.status in ("canceling", "canceled"):
+        return "canceled"
+    if batch.status == "paused":
         return batch.status
     if batch.succeeded == batch.total and not batch.invalid:
         return "succeeded"
@@ -239,7 +253,7 @@ def finish(ports: Ports, settings: Settings, owner: str, batch_id: str, error: A
     pending = [r for r in ports.batches.all_rows(batch_id) if r.status in ("pending", "running")]
     if batch.status == "paused" and pending:
         return batch  # resume starts a new execution over the pending rows
-    if batch.status == "canceled":
+    if batch.status in ("canceling", "canceled"):
         for r in pending:
             if r.status == "pending" or not r.job_id:
                 _end(
@@ -289,6 +303,7 @@ def finish(ports: Ports, settings: Settings, owner: str, batch_id: str, error: A
 def handle(ports: Ports, settings: Settings, event: dict[str, Any]) -> dict[str, Any]:
     action = event.get("action")
     owner, batch_id = str(event["owner"]), str(event["batch_id"])
+    error = event.get("error") or (event.get("state") or {}).get("error")  # a Catch put it in the state
     if action == "begin":
         return begin(ports, owner, batch_id)
     if action == "run_row":
@@ -296,8 +311,8 @@ def handle(ports: Ports, settings: Settings, event: dict[str, Any]) -> dict[str,
     if action == "check_row":
         return check_row(ports, settings, owner, batch_id, int(event["row"]), int(event.get("checks") or 0))
     if action == "settle_row":
-        return settle_row(ports, owner, batch_id, int(event["row"]), event.get("error"))
+        return settle_row(ports, owner, batch_id, int(event["row"]), error)
     if action == "finish":
-        batch = finish(ports, settings, owner, batch_id, event.get("error"))
+        batch = finish(ports, settings, owner, batch_id, error)
         return {"status": batch.status, "batch_id": batch.id}
     raise NotFound(f"Unknown batch action {action!r}.")

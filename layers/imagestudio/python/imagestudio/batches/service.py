@@ -127,6 +127,11 @@ def _parse(ports: Ports, owner: str, request: BatchRequest, cap: int) -> tuple[P
                 "upload it with content_type text/csv.",
                 details={"field": "upload_id"},
             )
+        if upload.status != "ready":
+            raise InvalidInput(
+                f"Upload {upload.id} is {upload.status}" + (f": {upload.reason}" if upload.reason else "."),
+                details={"field": "upload_id"},
+            )
         data = ports.blobs.get(upload.key, max_bytes=MAX_CSV_BYTES + 1)
         return parse_csv(decode_csv(data), max_rows=cap), "upload"
     assert request.items is not None
@@ -372,7 +377,7 @@ def cancel(ports: Ports, settings: Settings, owner: str, batch_id: str) -> Batch
         raise Conflict(f"Batch {batch_id} is {batch.status} already.")
     was = batch.status
     canceled = ports.batches.replace(
-        batch.model_copy(update={"status": "canceled", "next_run_at": None}), expected_status={was}
+        batch.model_copy(update={"status": "canceling", "next_run_at": None}), expected_status={was}
     )
     for row in ports.batches.all_rows(batch_id):
         if row.status == "running" and row.job_id:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from imagestudio.models.records import ErrorInfo, utcnow
 
 BatchStatus = Literal[
-    "scheduled", "queued", "running", "paused", "succeeded", "partial", "failed", "canceled"
+    "scheduled", "queued", "running", "paused", "canceling", "succeeded", "partial", "failed", "canceled"
 ]
 RowStatus = Literal["pending", "running", "succeeded", "failed", "canceled", "skipped"]
 ENDED: frozenset[str] = frozenset({"succeeded", "partial", "failed", "canceled"})

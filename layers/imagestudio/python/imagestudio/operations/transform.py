@@ -144,17 +144,8 @@ def _audio(ports: Ports, owner: str, request: Any, limit: int, low: float, high:
     return verify_audio(data, max_bytes=limit, min_seconds=low, max_seconds=high)
 
 
-def start(
-    ports: Ports,
-    owner: str,
-    operation: str,
-    request: BaseModel,
-    settings: Settings,
-    *,
-    start_execution: bool = True,
-) -> Job:
-    """Validate, store inputs, reserve and open the job, start its execution (named by the job id).
-    A batch row opens the job without starting it: the batch machine starts it and waits for it."""
+def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings: Settings) -> Job:
+    """Validate, store inputs, reserve and open the job, start its execution. Answered with 202."""
     if not isinstance(request, _Inputs):
         raise TypeError(request)
     image, parent = _image_media(ports, owner, request)
@@ -229,8 +220,6 @@ def start(
         deadline=timedelta(minutes=DEADLINE_MINUTES[operation]),
         wavespeed_calls=1 if model.provider == "wavespeed" else 0,
     )
-    if not start_execution:
-        return job
     try:
         ports.workflows.start(settings.provider_job_state_machine, job.id, {"job_id": job.id, "owner": owner})
     except Exception as exc:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imagestudio import API_PREFIX
+from imagestudio.batches.rows import MAX_CSV_BYTES, decode_csv
 from imagestudio.errors import Conflict, DomainError, InvalidInput, NotFound, unknown_choice
 from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, verify_audio
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/bmp")
 AUDIO_TYPES = ("audio/wav", "audio/x-wav", "audio/mpeg")  # speech for talking avatars, soundtracks
-ALLOWED_CONTENT_TYPES = IMAGE_TYPES + AUDIO_TYPES
+CSV_TYPES = ("text/csv",)  # batch inputs: checked as UTF-8 text and kept for POST batches
+ALLOWED_CONTENT_TYPES = IMAGE_TYPES + AUDIO_TYPES + CSV_TYPES
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 MAX_AUDIO_BYTES = 50 * 1024 * 1024
 MAX_UPLOAD_BYTES = MAX_AUDIO_BYTES
@@ -56,7 +58,13 @@ def start_upload(
 ) -> UploadTicket:
     if content_type not in ALLOWED_CONTENT_TYPES:
         raise unknown_choice("content_type", content_type, list(ALLOWED_CONTENT_TYPES), status=422)
-    cap = MAX_AUDIO_BYTES if content_type in AUDIO_TYPES else MAX_IMAGE_BYTES
+    cap = (
+        MAX_AUDIO_BYTES
+        if content_type in AUDIO_TYPES
+        else MAX_CSV_BYTES
+        if content_type in CSV_TYPES
+        else MAX_IMAGE_BYTES
+    )
     limit = cap if max_bytes is None else max_bytes
     if not MIN_UPLOAD_BYTES <= limit <= cap:
         raise InvalidInput(
@@ -114,6 +122,10 @@ def process_upload(ports: Ports, key: str) -> str:
             raise InvalidInput(
                 f"The file is {size} bytes; this upload allows at most {upload.max_bytes} bytes."
             )
+        if upload.content_type in CSV_TYPES:
+            decode_csv(ports.blobs.get(key))  # the text is parsed and validated by POST batches
+            ports.uploads.settle(upload, status="ready")
+            return "ready: csv"
         if upload.content_type in AUDIO_TYPES:
             return _keep_audio(
                 ports, owner, upload, verify_audio(ports.blobs.get(key), max_bytes=upload.max_bytes)

@@ -93,10 +93,9 @@ class BatchRepository:
         expression = "SET " + ", ".join(f"#{k} = :{k}" for k in sets)
         due = self._item(updated)
         if "due_shard" in due:
-            expression += ", #due_shard = :due_shard, #next_run_at = :next_run_at"
+            expression += ", #due_shard = :due_shard"
             values[":due_shard"] = due["due_shard"]
-            values[":next_run_at"] = due["next_run_at"]
-            removes = [r for r in removes if r != "next_run_at"]
+            values[":next_run_at"] = due["next_run_at"]  # the index's sort key, in one format
         else:
             removes = [*removes, "due_shard"]
         if removes:
