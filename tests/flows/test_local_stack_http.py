@@ -336,3 +336,127 @@ def test_video_avatar_and_glb_jobs_run_on_the_state_machine_until_they_succeed(s
         "talking-avatar": "image/webp",
         "image-to-3d": "model/gltf-binary",
     }
+
+
+def test_library_find_follow_share_revoke_and_statistics(stack: str) -> None:
+    """Issue 8's done-when: find red Instagram images by tag and text in one query, follow an image
+    through its edits, share a collection by link, revoke it, see the usage statistics."""
+    from datetime import UTC, datetime
+    from urllib.parse import urlencode
+
+    base, state = stack.split("|")
+    gina = Client(base, token_for(state, "gina"))
+    P = "/api/image-studio"
+    status, made = gina.post(
+        f"{P}/create",
+        {
+            "prompt": "red sneakers on a red carpet",
+            "template_id": "instagram_feed_portrait",
+            "num_variations": 2,
+        },
+    )
+    assert status == 200, made
+    status, other = gina.post(f"{P}/create", {"prompt": "green forest logo", "width": 256, "height": 256})
+    assert status == 200, other
+
+    today = datetime.now(UTC).date().isoformat()
+    query = {
+        "tags": "red,instagram",
+        "tags_mode": "all",
+        "search": "sneakers",
+        "date_from": today,
+        "date_to": today,
+    }
+    status, found = gina.get(f"{P}/assets?{urlencode(query)}")
+    assert status == 200, found
+    assert sorted(a["id"] for a in found["assets"]) == sorted(o["asset_id"] for o in made["outputs"])
+
+    first = made["outputs"][0]["asset_id"]
+    logo = other["outputs"][0]["asset_id"]
+    _, cut = gina.post(f"{P}/edit/process", {"operation": "remove_background", "asset_id": logo})
+    status, up = gina.post(f"{P}/upscale", {"asset_id": cut["outputs"][0]["asset_id"], "mode": "fast"})
+    assert status == 200, up
+    _, lineage = gina.get(f"{P}/assets/{logo}/versions")
+    assert [(d["depth"], d["asset"]["id"]) for d in lineage["descendants"]] == [
+        (1, cut["outputs"][0]["asset_id"]),
+        (2, up["outputs"][0]["asset_id"]),
+    ]
+
+    status, board = gina.post(f"{P}/collections", {"name": "Sneaker launch"})
+    assert status == 201, board
+    gina.post(
+        f"{P}/collections/{board['id']}/assets", {"asset_ids": [o["asset_id"] for o in made["outputs"]]}
+    )
+    status, share = gina.post(f"{P}/shares", {"collection_id": board["id"], "expires_in": 3600})
+    assert status == 201 and share["url"].startswith(base), share
+    status, public = Client(base).get(share["path"])  # no token
+    assert status == 200 and len(public["assets"]) == 2
+    import requests
+
+    assert requests.get(public["assets"][0]["url"], timeout=30).status_code == 200
+    status, _, _ = gina.request("DELETE", f"{P}/shares/{share['token']}")
+    assert status == 200
+    assert Client(base).get(share["path"])[0] == 404
+
+    status, _, _ = gina.request("GET", f"{P}/assets/{first}/download")
+    status, stats = gina.get(f"{P}/assets/statistics")
+    assert status == 200, stats
+    assert stats["total_assets"] == 5 and stats["by_source"] == {"create": 3, "edit": 1, "upscale": 1}
+    assert stats["shares"] == 2 and stats["downloads"] == 1 and stats["collections"] == 1
+    assert stats["most_used"][0]["asset_id"] == first
+
+
+def test_batch_preview_schedule_watch_manifest_and_pay_for_successes(stack: str) -> None:
+    """Issue 7's done-when: preview a CSV's cost, schedule it, watch it, read its manifest, and pay only
+    for the rows that succeeded."""
+    import csv
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    import requests
+
+    base, state = stack.split("|")
+    hana = Client(base, token_for(state, "hana"))
+    P = "/api/image-studio"
+    text = "operation,prompt,quality,num_variations,template_id\n"
+    text += "".join(f"create,spring sale poster {i},draft,1,\n" for i in range(3))
+    text += "create,=cmd|' /C calc'!A0,draft,1,\n"  # a formula cell: refused, the rest can still run
+    status, dry = hana.post(f"{P}/batches", {"csv": text, "dry_run": True})
+    assert status == 200, dry
+    preview = dry["preview"]
+    assert (
+        preview["rows_valid"] == 3
+        and preview["errors"][0]["row"] == 5
+        and "formula" in preview["errors"][0]["message"]
+    )
+    _, credits_before = hana.get(f"{P}/credits")
+
+    at = datetime.now(UTC) + timedelta(seconds=2)
+    status, sent = hana.post(
+        f"{P}/batches", {"csv": text, "skip_invalid": True, "schedule_at": at.isoformat(), "name": "spring"}
+    )
+    assert status == 202 and sent["batch"]["status"] == "scheduled", sent
+    batch_id = sent["batch"]["id"]
+    time.sleep(2.5)
+    status, _, fired = Client(base).request(
+        "POST", "/_local/schedules/image-studio-local-batch-dispatcher/fire"
+    )
+    assert status == 202, fired
+    seen = set()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        _, batch = hana.get(f"{P}/batches/{batch_id}")
+        seen.add(batch["status"])
+        if batch["status"] in ("succeeded", "partial", "failed", "canceled"):
+            break
+        time.sleep(0.3)
+    assert batch["status"] == "partial" and batch["succeeded"] == 3, batch
+    rows = list(csv.DictReader(io.StringIO(requests.get(batch["manifest_csv_url"], timeout=30).text)))
+    assert [r["status"] for r in rows] == ["succeeded"] * 3 + ["invalid"]
+    assert rows[3]["error_message"].startswith("prompt") or "formula" in rows[3]["error_message"]
+    _, credits_after = hana.get(f"{P}/credits")
+    charged = sum(int(r["credits_charged"]) for r in rows)
+    assert charged == batch["credits_charged"] > 0
+    assert (
+        credits_after["available"] == credits_before["available"] - charged and credits_after["reserved"] == 0
+    )

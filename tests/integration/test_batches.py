@@ -334,3 +334,27 @@ def test_a_csv_can_come_as_an_upload(client: ApiClient, domain: Any) -> None:
     status, err = client.call("POST", f"{P}/batches", user="alice", body={"upload_id": bad})
     assert status == 422 and "UTF-8" in err["error"]["message"]
     assert client.call("POST", f"{P}/batches", user="bob", body={"upload_id": good})[0] == 404
+
+
+def test_the_local_scheduler_tick_starts_a_scheduled_batch(client: ApiClient, domain: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from local.scheduler import Scheduler
+
+    now = [datetime.now(UTC)]
+    scheduler = Scheduler(
+        client.deployed.plan, client.deployed.runtime, start_execution=lambda *a: None, clock=lambda: now[0]
+    )
+    at = now[0] + timedelta(seconds=1)
+    body = {
+        "items": [{"operation": "create", "prompt": "poster", "quality": "draft"}],
+        "schedule_at": at.isoformat(),
+    }
+    status, sent = client.call("POST", f"{P}/batches", user="alice", body=body)
+    assert status == 202, sent
+    assert scheduler.tick() == []  # nothing is due yet
+    time.sleep(1.1)
+    now[0] += timedelta(seconds=61)
+    fired = scheduler.tick()
+    assert [f.schedule for f in fired] == ["image-studio-local-batch-dispatcher"]
+    assert wait_ended(client, sent["batch"]["id"])["status"] == "succeeded"
