@@ -358,3 +358,55 @@ def test_the_local_scheduler_tick_starts_a_scheduled_batch(client: ApiClient, do
     fired = scheduler.tick()
     assert [f.schedule for f in fired] == ["image-studio-local-batch-dispatcher"]
     assert wait_ended(client, sent["batch"]["id"])["status"] == "succeeded"
+
+
+def test_a_finished_batch_notifies_the_bus_the_email_topic_and_the_webhook(
+    client: ApiClient, domain: Any, monkeypatch: Any
+) -> None:
+    from moto.sns.models import sns_backends
+
+    from imagestudio.notify.webhooks import DeliveryResult
+
+    delivered: list[dict[str, Any]] = []
+
+    def fake_deliver(url: str, payload: dict[str, Any], **kwargs: Any) -> DeliveryResult:
+        delivered.append({"url": url, "payload": payload, "message_id": kwargs["message_id"]})
+        return DeliveryResult(status="delivered", attempts=1, last_status=200, error=None)
+
+    monkeypatch.setattr("imagestudio.notify.jobs.deliver", fake_deliver)
+    monkeypatch.setattr("imagestudio.providers.http.check_output_url", lambda url: None)
+    published: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        "imagestudio.notify.jobs._events",
+        lambda: type("Bus", (), {"put_events": lambda self, Entries: published.extend(Entries)})(),
+    )
+    body = {
+        "items": [{"operation": "create", "prompt": "poster", "quality": "draft"}],
+        "notify_email": "marketing@example.com",
+        "webhook_url": "https://hooks.example.com/batches",
+        "name": "weekly",
+    }
+    status, sent = client.call("POST", f"{P}/batches", user="alice", body=body)
+    assert status == 202, sent
+    batch = wait_ended(client, sent["batch"]["id"])
+    deadline = time.monotonic() + 10  # notifications go out just after the status is written
+    while not any(d["payload"]["type"] == "batch.ended" for d in delivered) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    topic_arn = client.deployed.plan.function("BatchRunnerFunction").environment["BATCH_TOPIC_ARN"]
+    sns = client.deployed.session.client("sns")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    assert subscription["Endpoint"] == "marketing@example.com" and subscription["Protocol"] == "email"
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])[
+        "Attributes"
+    ]
+    assert json.loads(attributes["FilterPolicy"]) == {"owner": ["alice"]}
+    topic = sns_backends["123456789012"]["us-east-1"].topics[topic_arn]
+    (_, message, subject, attrs, _) = topic.sent_notifications[-1]
+    assert "weekly" in (subject or "") and json.loads(message)["batch_id"] == batch["id"]
+    assert attrs["owner"]["Value"] == "alice" or attrs["owner"].get("StringValue") == "alice"
+
+    ended = [e for e in published if e["DetailType"] == "Batch Ended"]
+    assert json.loads(ended[0]["Detail"])["status"] == "succeeded"
+    (hook,) = [d for d in delivered if d["payload"]["type"] == "batch.ended"]
+    assert hook["url"] == body["webhook_url"] and hook["payload"]["data"]["succeeded"] == 1

@@ -148,7 +148,9 @@ def test_deleting_an_asset_removes_its_files(client: ApiClient) -> None:
     put(client, ticket, photo_with_gps())
     asset_id = ticket["upload"]["id"]
     status, body = client.call("DELETE", f"{P}/assets/{asset_id}", user="alice")
-    assert status == 200 and body == {"id": asset_id, "deleted": True}
+    assert (
+        status == 200 and body["id"] == asset_id and body["deleted"] is True and body["objects_deleted"] == 2
+    )
     s3 = client.deployed.session.client("s3")
     bucket = client.deployed.plan.physical["MediaBucket"]
     assert s3.list_objects_v2(Bucket=bucket, Prefix=f"assets/alice/{asset_id}/").get("KeyCount") == 0
