@@ -410,3 +410,27 @@ def test_a_finished_batch_notifies_the_bus_the_email_topic_and_the_webhook(
     assert json.loads(ended[0]["Detail"])["status"] == "succeeded"
     (hook,) = [d for d in delivered if d["payload"]["type"] == "batch.ended"]
     assert hook["url"] == body["webhook_url"] and hook["payload"]["data"]["succeeded"] == 1
+
+
+def test_pause_keeps_rows_waiting_and_resume_runs_them(client: ApiClient, domain: Any) -> None:
+    asset = saved_asset(client)
+    status, sent = client.call(
+        "POST", f"{P}/batches", user="alice", body={"items": video_rows(asset, 3), "concurrency": 1}
+    )
+    assert status == 202, sent
+    batch_id = sent["batch"]["id"]
+    status, paused = client.call("POST", f"{P}/batches/{batch_id}/pause", user="alice")
+    assert status == 200 and paused["status"] == "paused", paused
+    deadline = time.monotonic() + 60
+    resumed: dict[str, Any] = {}
+    while time.monotonic() < deadline:  # rows already running finish; then resume starts the rest
+        status, resumed = client.call("POST", f"{P}/batches/{batch_id}/resume", user="alice")
+        if status == 200:
+            break
+        assert status == 409 and "still finishing" in resumed["error"]["message"], resumed
+        time.sleep(0.1)
+    assert resumed["executions"] == 2, resumed
+    batch = wait_ended(client, batch_id)
+    assert batch["status"] == "succeeded" and batch["succeeded"] == 3, batch
+    assert batch["credits_charged"] == batch["credits_estimated"]
+    assert client.call("POST", f"{P}/batches/{batch_id}/pause", user="alice")[0] == 409

@@ -357,8 +357,10 @@ def resume(ports: Ports, settings: Settings, owner: str, batch_id: str) -> Batch
         updated = batch.model_copy(update={"status": "scheduled", "next_run_at": max(following or now, now)})
         return ports.batches.replace(updated, expected_status={"paused"})
     if batch.execution and _still_running(ports, settings, batch):
-        return ports.batches.replace(
-            batch.model_copy(update={"status": "running"}), expected_status={"paused"}
+        raise Conflict(
+            f"Batch {batch_id} is still finishing the rows that were running when it was paused; "
+            "resume it in a moment.",
+            details={"status": batch.status},
         )
     return start_run(ports, settings, batch)
 
