@@ -434,3 +434,16 @@ def test_pause_keeps_rows_waiting_and_resume_runs_them(client: ApiClient, domain
     assert batch["status"] == "succeeded" and batch["succeeded"] == 3, batch
     assert batch["credits_charged"] == batch["credits_estimated"]
     assert client.call("POST", f"{P}/batches/{batch_id}/pause", user="alice")[0] == 409
+
+
+def test_a_batch_beyond_the_plan_is_refused_with_the_plan_figures(client: ApiClient) -> None:
+    rows = [{"operation": "create", "prompt": f"poster {i}", "quality": "draft"} for i in range(12)]
+    status, dry = client.call("POST", f"{P}/batches", user="bob", body={"items": rows, "dry_run": True})
+    assert status == 200 and dry["preview"]["allowed"] is False
+    assert "10 images" in dry["preview"]["problems"][0]
+    status, err = client.call("POST", f"{P}/batches", user="bob", body={"items": rows})
+    assert status == 429 and "10 images" in err["error"]["message"], err
+    assert client.call("GET", f"{P}/batches", user="bob")[1]["batches"] == []
+    too_many = [{"operation": "create", "prompt": "x"}] * 26
+    status, err = client.call("POST", f"{P}/batches", user="bob", body={"items": too_many})
+    assert status == 422 and "25" in err["error"]["message"], err

@@ -78,6 +78,7 @@ class Preview:
     delimiter: str | None
     available: int
     problems: list[str] = field(default_factory=list)
+    refusals: list[DomainError] = field(default_factory=list)
     valid: list[BatchRow] = field(default_factory=list)
 
     @property
@@ -138,21 +139,21 @@ def _parse(ports: Ports, owner: str, request: BatchRequest, cap: int) -> tuple[P
     return parse_items(request.items, max_rows=cap), "items"
 
 
-def _plan_problems(ports: Ports, owner: str, quotes: list[RowQuote], credits: int) -> list[str]:
-    """The plan's limits and the balance, checked as the whole batch (nothing is written)."""
+def _plan_refusals(ports: Ports, owner: str, quotes: list[RowQuote], credits: int) -> list[DomainError]:
+    """The plan's limits and the balance, checked for the whole batch at once (nothing is written):
+    the ledger's own 402/429 errors, one per operation that does not fit."""
     counts: dict[str, int] = {}
     for q in quotes:
         if q.operation in USAGE_OPERATION:
             counts[USAGE_OPERATION[q.operation]] = counts.get(USAGE_OPERATION[q.operation], 0) + q.count
-    problems = []
-    checks = list(counts.items())
-    for operation, count in checks:
+    refusals: list[DomainError] = []
+    for operation, count in counts.items():
         try:
             ports.ledger.preflight(owner, credits, operation=operation, count=count)
         except DomainError as exc:
-            if exc.message not in problems:
-                problems.append(exc.message)
-    return problems
+            if all(exc.message != r.message for r in refusals):
+                refusals.append(exc)
+    return refusals
 
 
 def preview(ports: Ports, owner: str, request: BatchRequest) -> Preview:
@@ -179,7 +180,8 @@ def preview(ports: Ports, owner: str, request: BatchRequest) -> Preview:
         available=account.available,
         valid=valid,
     )
-    found.problems = _plan_problems(ports, owner, quotes, found.credits) if quotes else []
+    found.refusals = _plan_refusals(ports, owner, quotes, found.credits) if quotes else []
+    found.problems = [r.message for r in found.refusals]
     return found
 
 
@@ -249,8 +251,8 @@ def submit(
         )
     now = utcnow()
     next_run = _next_time(request, now)
-    if next_run is None and found.problems:
-        _raise_plan_problem(ports, owner, found)
+    if next_run is None and found.refusals:
+        raise found.refusals[0]  # the ledger's own 402 or 429, with its figures
     if request.webhook_url:
         check_webhook_url(request.webhook_url)
     batch_id = new_id()
@@ -288,16 +290,6 @@ def submit(
     if next_run is None:
         batch = start_run(ports, settings, batch)
     return batch, found
-
-
-def _raise_plan_problem(ports: Ports, owner: str, found: Preview) -> None:
-    """Raise the ledger's own 402/429 for the batch as a whole."""
-    for q in found.rows:
-        if q.operation in USAGE_OPERATION:
-            ports.ledger.preflight(
-                owner, found.credits, operation=USAGE_OPERATION[q.operation], count=q.count
-            )
-    raise Conflict(found.problems[0])
 
 
 def start_run(ports: Ports, settings: Settings, run: Batch) -> Batch:
