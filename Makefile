@@ -63,7 +63,7 @@ bench: $(STAMP)
 bench-transitions: $(STAMP)
 	$(PY) -m benchmarks.transitions
 
-bench-batches: $(STAMP)  ## a 40-row batch at concurrency 1, 4, 10 vs 40 direct calls (prints speedups last)
+bench-batches: $(STAMP)  ## a 20-row batch at concurrency 1, 4, 10 vs 40 direct calls (prints speedups last)
 	$(PY) -m benchmarks.batches
 
 bench-social: $(STAMP)  ## Social Optimizer export: naive vs pyvips vs ours (prints speedup and ratio last)

@@ -23,6 +23,9 @@ def open_shard(job_id: str) -> str:
     return f"OPEN#{zlib.crc32(job_id.encode()) % OPEN_SHARDS}"
 
 
+TRANSITION_ATTEMPTS = 5
+
+
 class JobRepository:
     def __init__(self, table_name: str) -> None:
         self.table = table(table_name)
@@ -90,28 +93,31 @@ class JobRepository:
     def transition(
         self, owner: str, job_id: str, *, from_statuses: set[str] | frozenset[str], to: str, **fields: Any
     ) -> Job:
-        """Move a job between statuses only if it is in one of `from_statuses` (a conditional write)."""
-        raw = self._raw(owner, job_id)
-        job = from_item(Job, raw)
-        if job.status not in from_statuses:
-            raise Conflict(
-                f"Job {job_id} is {job.status}; it can only become {to} "
-                f"from {', '.join(sorted(from_statuses))}."
-            )
-        now = utcnow()
-        updated = job.model_copy(update={**fields, "status": to, "updated_at": now})
-        if to not in OPEN_STATUSES and updated.finished_at is None:
-            updated = updated.model_copy(update={"finished_at": now})
-        item = self._item(updated)
-        try:
-            self.table.put_item(
-                Item=item,
-                ConditionExpression=Attr("status").eq(raw["status"])
-                & Attr("updated_at").eq(raw["updated_at"]),
-            )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            raise Conflict(f"Job {job_id} changed while it was being updated; retry.") from None
-        return updated
+        """Move a job between statuses only if it is in one of `from_statuses` (a conditional write).
+        A concurrent change that leaves it in an allowed status (a progress update) is read again and
+        the move retried; one that takes it out of them is a 409."""
+        for _attempt in range(TRANSITION_ATTEMPTS):
+            raw = self._raw(owner, job_id)
+            job = from_item(Job, raw)
+            if job.status not in from_statuses:
+                raise Conflict(
+                    f"Job {job_id} is {job.status}; it can only become {to} "
+                    f"from {', '.join(sorted(from_statuses))}."
+                )
+            now = utcnow()
+            updated = job.model_copy(update={**fields, "status": to, "updated_at": now})
+            if to not in OPEN_STATUSES and updated.finished_at is None:
+                updated = updated.model_copy(update={"finished_at": now})
+            try:
+                self.table.put_item(
+                    Item=self._item(updated),
+                    ConditionExpression=Attr("status").eq(raw["status"])
+                    & Attr("updated_at").eq(raw["updated_at"]),
+                )
+            except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+                continue
+            return updated
+        raise Conflict(f"Job {job_id} changed while it was being updated; retry.")
 
     def map_provider_job(self, provider: str, provider_job_id: str, owner: str, job_id: str) -> None:
         """Where a provider's webhook about `provider_job_id` belongs (written at submit)."""

@@ -16,6 +16,7 @@ Knobs (constructor argument, else environment variable, else default):
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
@@ -118,6 +119,8 @@ class LocalProvider(BaseProvider):
             ),
         )
         self.async_jobs = async_jobs
+        # Seconds each call waits, like a remote provider's response time (benchmarks; 0 by default).
+        self.latency = max(0.0, float(_env_number(env, "LOCAL_PROVIDER_LATENCY", 0.0)))
 
     def __repr__(self) -> str:
         return f"LocalProvider(name={self.name!r}, faults={self.faults!r})"
@@ -136,6 +139,8 @@ class LocalProvider(BaseProvider):
     ) -> CallResult:
         context = self._context(capability, operation, model)
         self.faults.check_call(self.name, context)
+        if self.latency:
+            time.sleep(self.latency)
         if self.faults.active("async", context):
             runs_async = True
         elif self.faults.active("sync", context):
