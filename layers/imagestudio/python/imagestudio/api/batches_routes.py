@@ -37,6 +37,7 @@ class BatchView(Batch):
     rows_key: SkipJsonSchema[str | None] = Hidden  # type: ignore[assignment]
     manifest_csv_key: SkipJsonSchema[str | None] = Hidden
     manifest_json_key: SkipJsonSchema[str | None] = Hidden
+    execution: SkipJsonSchema[str | None] = Hidden
     done: int = 0
     percent: int = 0
     eta_seconds: int | None = Field(None, description="at the pace so far")

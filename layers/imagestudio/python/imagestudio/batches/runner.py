@@ -109,13 +109,7 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
             if ports.batches.get(owner, batch_id).status in ("canceling", "canceled"):
                 with contextlib.suppress(DomainError):  # canceled while it started: cancel missed its job
                     cancel_job(ports, owner, job.id)
-            return {
-                "status": "running",
-                "job_id": job.id,
-                "owner": owner,
-                "wait": _wait(settings, 0),
-                "checks": 0,
-            }
+            return _waiting(settings, owner, job.id, 0)
         outcome = _short(ports, owner, row.operation, request)
     except DomainError as exc:
         info = ErrorInfo(code=exc.code, message=exc.message)
@@ -139,23 +133,19 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
     started = started.model_copy(update={"job_id": job.id})
     if outcome.accepted:  # relight, creative upscale: the provider works on; the machine checks it
         ports.batches.update_row(started, expected={"running"})
-        return {
-            "status": "running",
-            "job_id": job.id,
-            "owner": owner,
-            "wait": _wait(settings, 0),
-            "checks": 0,
-        }
+        return _waiting(settings, owner, job.id, 0)
     return _from_job(ports, owner, started, job)
 
 
-def _wait(settings: Settings, checks: int) -> int:
-    return int(ROW_WAIT[min(checks, len(ROW_WAIT) - 1)] * settings.poll_wait_scale)
+def _waiting(settings: Settings | None, owner: str, job_id: str, checks: int) -> dict[str, Any]:
+    """The step of a row whose job is still open: the machine waits (growing, scaled), then checks."""
+    wait = int(ROW_WAIT[min(checks, len(ROW_WAIT) - 1)] * settings.poll_wait_scale) if settings else 0
+    return {"status": "running", "job_id": job_id, "owner": owner, "wait": wait, "checks": checks}
 
 
 def _follow(ports: Ports, owner: str, row: BatchRowRecord, job: Job, checks: int = 0) -> dict[str, Any]:
     if job.is_open:
-        return {"status": "running", "job_id": job.id, "owner": owner, "wait": 0, "checks": checks}
+        return _waiting(None, owner, job.id, checks)
     return _from_job(ports, owner, row, job)
 
 
@@ -171,13 +161,7 @@ def check_row(
         with contextlib.suppress(DomainError):  # a cancel that raced this row's start missed its job
             job = cancel_job(ports, owner, job.id)
     if job.is_open:
-        return {
-            "status": "running",
-            "job_id": job.id,
-            "owner": owner,
-            "wait": _wait(settings, checks + 1),
-            "checks": checks + 1,
-        }
+        return _waiting(settings, owner, job.id, checks + 1)
     return _from_job(ports, owner, row, job)
 
 
@@ -196,7 +180,7 @@ def settle_row(ports: Ports, owner: str, batch_id: str, number: int, error: Any 
         transform.fail(ports, owner, job.id, error if isinstance(error, dict) else None)
         job = ports.jobs.get(owner, row.job_id)
         if job.is_open:
-            return {"status": "running", "job_id": job.id, "owner": owner, "wait": 0, "checks": 0}
+            return _waiting(None, owner, job.id, 0)
     return _from_job(ports, owner, row, job)
 
 

@@ -36,6 +36,7 @@ from imagestudio.notify.webhooks import check_webhook_url
 from imagestudio.operations.jobs import cancel_job
 from imagestudio.ports import Ports
 from imagestudio.schedules import ScheduleError, parse_schedule
+from imagestudio.store.workflows import execution_arn
 
 ROW_CAPS = {"free": 25, "basic": 200, "pro": 1000, "enterprise": 5000}
 INLINE_MAX_ROWS = 1000  # above this (and when deployed) the Distributed Map machine runs the batch
@@ -310,7 +311,13 @@ def start_run(ports: Ports, settings: Settings, run: Batch) -> Batch:
     else:
         payload["rows"] = pending
     updated = ports.batches.replace(
-        run.model_copy(update={"execution": name, "executions": run.executions + 1, "status": "queued"}),
+        run.model_copy(
+            update={
+                "execution": execution_arn(machine, name),
+                "executions": run.executions + 1,
+                "status": "queued",
+            }
+        ),
         expected_status={"queued", "paused"},
     )
     try:
@@ -348,7 +355,7 @@ def resume(ports: Ports, settings: Settings, owner: str, batch_id: str) -> Batch
             following = parse_schedule(batch.schedule).next_after(now)
         updated = batch.model_copy(update={"status": "scheduled", "next_run_at": max(following or now, now)})
         return ports.batches.replace(updated, expected_status={"paused"})
-    if batch.execution and _still_running(ports, settings, batch):
+    if batch.execution and _still_running(ports, batch):
         raise Conflict(
             f"Batch {batch_id} is still finishing the rows that were running when it was paused; "
             "resume it in a moment.",
@@ -357,8 +364,8 @@ def resume(ports: Ports, settings: Settings, owner: str, batch_id: str) -> Batch
     return start_run(ports, settings, batch)
 
 
-def _still_running(ports: Ports, settings: Settings, batch: Batch) -> bool:
-    return ports.workflows.is_running(settings.batch_state_machine, batch.execution or "")
+def _still_running(ports: Ports, batch: Batch) -> bool:
+    return ports.workflows.is_running(batch.execution or "")
 
 
 def cancel(ports: Ports, settings: Settings, owner: str, batch_id: str) -> Batch:
@@ -377,6 +384,6 @@ def cancel(ports: Ports, settings: Settings, owner: str, batch_id: str) -> Batch
         if row.status == "running" and row.job_id:
             with contextlib.suppress(DomainError):  # it ended meanwhile: its own settle records it
                 cancel_job(ports, owner, row.job_id)
-    if was in ("scheduled", "paused") or not _still_running(ports, settings, canceled):
+    if was in ("scheduled", "paused") or not _still_running(ports, canceled):
         return finish(ports, settings, owner, batch_id)
     return canceled

@@ -45,7 +45,7 @@ class Batch(BaseModel):
     webhook_url: str | None = None
     manifest_csv_key: str | None = None
     manifest_json_key: str | None = None
-    execution: str | None = None
+    execution: str | None = Field(None, description="ARN of the latest execution running the rows")
     executions: int = 0
     error: ErrorInfo | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -34,13 +34,12 @@ class Workflows:
             arn = execution_arn(state_machine_arn, name)  # a retried request: the job is already running
         return arn
 
-    def is_running(self, state_machine_arn: str, name: str) -> bool:
-        if not state_machine_arn or not name:
+    def is_running(self, execution: str) -> bool:
+        """Whether the execution with this ARN is still RUNNING (unknown ones are not)."""
+        if not execution:
             return False
         try:
-            status = _client().describe_execution(executionArn=execution_arn(state_machine_arn, name))[
-                "status"
-            ]
+            status = _client().describe_execution(executionArn=execution)["status"]
         except (_client().exceptions.ExecutionDoesNotExist, _client().exceptions.InvalidArn):
             return False
         return bool(status == "RUNNING")
