@@ -270,3 +270,13 @@ def test_deleting_an_asset_others_depend_on(client: ApiClient, domain: Any) -> N
 
     lone = stored(domain, "alice")
     assert client.call("DELETE", f"{P}/assets/{lone.id}", user="alice")[0] == 200
+
+
+def test_an_edit_never_loses_a_usage_count(client: ApiClient, domain: Any) -> None:
+    asset = stored(domain, "alice", title="before", collection_id=None)
+    read = domain.assets.get("alice", asset.id)
+    domain.assets.record_usage("alice", asset.id, "download")  # lands between the read and the write
+    written = domain.assets.update(read.model_copy(update={"title": "after", "parent_id": None}))
+    assert written.title == "after" and written.download_count == 1 and written.last_accessed
+    status, page = client.call("GET", f"{P}/assets?search=after", user="alice")
+    assert status == 200 and [a["id"] for a in page["assets"]] == [asset.id]

@@ -13,6 +13,7 @@ from imagestudio.models.records import Asset, Upload, from_item, iso, to_item, u
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
 
 UPLOAD_RECORD_DAYS = 30
+_OPTIONAL_KEYS = ("gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")  # set only while in a collection / with a parent
 USAGE_COUNTERS = {"download": "download_count", "share": "share_count", "access": "access_count"}
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -83,13 +84,30 @@ class AssetRepository:
         return [from_item(Asset, i) for i in page.get("Items", [])]
 
     def update(self, asset: Asset) -> Asset:
-        """Replace an existing asset's record (its keys and indexes follow its fields)."""
+        """Write an existing asset's fields (its index keys follow them). The usage counters are left
+        as stored: they are only ever ADDed (record_usage), so an edit never loses a count."""
         updated = asset.model_copy(update={"updated_at": utcnow()})
+        item = self._item(updated)
+        kept = {"pk", "sk", "last_accessed", *USAGE_COUNTERS.values()}
+        sets = {k: v for k, v in item.items() if k not in kept}
+        removes = [k for k in (*Asset.model_fields, *_OPTIONAL_KEYS) if k not in item and k not in kept]
+        names = {f"#a{i}": k for i, k in enumerate([*sets, *removes])}
+        alias = {k: a for a, k in names.items()}
+        expression = "SET " + ", ".join(f"{alias[k]} = :v{i}" for i, k in enumerate(sets))
+        if removes:
+            expression += " REMOVE " + ", ".join(alias[k] for k in removes)
         try:
-            self.table.put_item(Item=self._item(updated), ConditionExpression=Attr("pk").exists())
+            out = self.table.update_item(
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression=expression,
+                ConditionExpression=Attr("pk").exists(),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={f":v{i}": v for i, v in enumerate(sets.values())},
+                ReturnValues="ALL_NEW",
+            )
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             raise NotFound(f"No asset {asset.id}.") from None
-        return updated
+        return from_item(Asset, out["Attributes"])
 
     def find(
         self, owner: str, *, asset_type: str | None = None, limit: int = 50, cursor: str | None = None
