@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -765,97 +765,31 @@ class Ledger:
             )
         return self._reservation(user, item)
 
-    def capture(self, user: str, job_id: str, actual: int) -> Movement:
-        """Charge a held job its actual cost (at most what it reserved) and give back the rest."""
-        _check_credits("actual", actual, minimum=0)
+    def _settle(
+        self,
+        user: str,
+        job_id: str,
+        kind: Literal["capture", "release"],
+        refuse: Callable[[Reservation], Conflict],
+        build: Callable[
+            [Reservation, Account, datetime, str], tuple[Movement, list[tuple[str, dict[str, Any]]]]
+        ],
+    ) -> Movement:
+        """Settle a held reservation once: a repeat answers the first result, a reservation settled the
+        other way is `refuse`d, and `build` gives the movement and its writes (the guard is added here)."""
+        settled = "captured" if kind == "capture" else "released"
         try:
             for _ in self._attempts():
                 res = self._settle_target(user, job_id)
-                if res.status == "captured":
-                    replay = self._replay(user, job_id, "capture")
+                if res.status == settled:
+                    replay = self._replay(user, job_id, kind)
                     if replay is not None:
                         return replay
                     continue
-                if res.status == "released":
-                    raise Conflict(
-                        f"Job '{job_id}' had its {res.amount} reserved credits released ({res.settled_at}); "
-                        "it can no longer be charged.",
-                        details={"job_id": job_id, "status": res.status, "reserved": res.amount},
-                    )
-                account = self.account(user)
-                charge = min(actual, res.amount)
-                rest = res.amount - charge
-                if actual > res.amount:
-                    reason = (
-                        f"actual cost {actual} credits exceeded the {res.amount} reserved: "
-                        f"charged the reserved {res.amount}"
-                    )
-                else:
-                    reason = f"job succeeded: {charge} of {res.amount} reserved credits"
-                moment, now = self._now()
-                capture_id, capture_entry = self._entry(
-                    user,
-                    moment,
-                    now,
-                    kind="capture",
-                    amount=charge,
-                    ref=job_id,
-                    reason=reason,
-                    available_after=account.available,
-                    reserved_after=account.reserved - charge,
-                )
-                available, reserved = account.available + rest, account.reserved - res.amount
-                ops = [
-                    self._balance_op(
-                        user,
-                        account,
-                        available=available,
-                        reserved=reserved,
-                        now=now,
-                        add={"captured": charge},
-                    ),
-                    (
-                        "reservation",
-                        self._update(
-                            user,
-                            res_sk(job_id),
-                            "SET #s = :captured, captured_amount = :charge, settled_at = :now",
-                            {":captured": "captured", ":held": "held", ":charge": charge, ":now": now},
-                            condition="#s = :held",
-                            names={"#s": "status"},
-                        ),
-                    ),
-                    capture_entry,
-                ]
-                if rest:
-                    _, release_entry = self._entry(
-                        user,
-                        moment,
-                        now,
-                        kind="release",
-                        amount=rest,
-                        ref=job_id,
-                        reason=f"unused part of the {res.amount} credits reserved",
-                        available_after=available,
-                        reserved_after=reserved,
-                    )
-                    ops += [
-                        release_entry,
-                        self._undo_usage_op(user, res.model_copy(update={"usage": {}}), rest),
-                    ]
-                movement = Movement(
-                    user=user,
-                    kind="capture",
-                    ref=job_id,
-                    amount=charge,
-                    returned=rest,
-                    entry_id=capture_id,
-                    reason=reason,
-                    available_after=available,
-                    reserved_after=reserved,
-                    created_at=now,
-                )
-                ops.append(self._guard(user, job_id, "capture", movement))
+                if res.status != "held":
+                    raise refuse(res)
+                movement, ops = build(res, self.account(user), *self._now())
+                ops.append(self._guard(user, job_id, kind, movement))
                 try:
                     self._transact(ops)
                 except _Cancelled:
@@ -865,73 +799,142 @@ class Ledger:
             raise self._busy(user) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def release(self, user: str, job_id: str, reason: str) -> Movement:
-        """Give a held job's credits back and take it out of the usage counters."""
-        try:
-            for _ in self._attempts():
-                res = self._settle_target(user, job_id)
-                if res.status == "released":
-                    replay = self._replay(user, job_id, "release")
-                    if replay is not None:
-                        return replay
-                    continue
-                if res.status == "captured":
-                    raise Conflict(
-                        f"Job '{job_id}' was already charged {res.captured_amount} credits, so its "
-                        "reservation cannot be released; use a refund to give credits back.",
-                        details={"job_id": job_id, "status": res.status, "captured": res.captured_amount},
-                    )
-                account = self.account(user)
-                available, reserved = account.available + res.amount, account.reserved - res.amount
-                moment, now = self._now()
-                entry_id, entry = self._entry(
+    def capture(self, user: str, job_id: str, actual: int) -> Movement:
+        """Charge a held job its actual cost (at most what it reserved) and give back the rest."""
+        _check_credits("actual", actual, minimum=0)
+
+        def refuse(res: Reservation) -> Conflict:
+            return Conflict(
+                f"Job '{job_id}' had its {res.amount} reserved credits released ({res.settled_at}); "
+                "it can no longer be charged.",
+                details={"job_id": job_id, "status": res.status, "reserved": res.amount},
+            )
+
+        def build(
+            res: Reservation, account: Account, moment: datetime, now: str
+        ) -> tuple[Movement, list[tuple[str, dict[str, Any]]]]:
+            charge = min(actual, res.amount)
+            rest = res.amount - charge
+            if actual > res.amount:
+                reason = (
+                    f"actual cost {actual} credits exceeded the {res.amount} reserved: "
+                    f"charged the reserved {res.amount}"
+                )
+            else:
+                reason = f"job succeeded: {charge} of {res.amount} reserved credits"
+            capture_id, capture_entry = self._entry(
+                user,
+                moment,
+                now,
+                kind="capture",
+                amount=charge,
+                ref=job_id,
+                reason=reason,
+                available_after=account.available,
+                reserved_after=account.reserved - charge,
+            )
+            available, reserved = account.available + rest, account.reserved - res.amount
+            ops = [
+                self._balance_op(
+                    user, account, available=available, reserved=reserved, now=now, add={"captured": charge}
+                ),
+                (
+                    "reservation",
+                    self._update(
+                        user,
+                        res_sk(job_id),
+                        "SET #s = :captured, captured_amount = :charge, settled_at = :now",
+                        {":captured": "captured", ":held": "held", ":charge": charge, ":now": now},
+                        condition="#s = :held",
+                        names={"#s": "status"},
+                    ),
+                ),
+                capture_entry,
+            ]
+            if rest:
+                _, release_entry = self._entry(
                     user,
                     moment,
                     now,
                     kind="release",
-                    amount=res.amount,
+                    amount=rest,
                     ref=job_id,
-                    reason=reason,
+                    reason=f"unused part of the {res.amount} credits reserved",
                     available_after=available,
                     reserved_after=reserved,
                 )
-                movement = Movement(
-                    user=user,
-                    kind="release",
-                    ref=job_id,
-                    amount=res.amount,
-                    entry_id=entry_id,
-                    reason=reason,
-                    available_after=available,
-                    reserved_after=reserved,
-                    created_at=now,
-                )
-                try:
-                    self._transact(
-                        [
-                            self._balance_op(user, account, available=available, reserved=reserved, now=now),
-                            (
-                                "reservation",
-                                self._update(
-                                    user,
-                                    res_sk(job_id),
-                                    "SET #s = :released, settled_at = :now, release_reason = :why",
-                                    {":released": "released", ":held": "held", ":now": now, ":why": reason},
-                                    condition="#s = :held",
-                                    names={"#s": "status"},
-                                ),
-                            ),
-                            self._guard(user, job_id, "release", movement),
-                            entry,
-                            self._undo_usage_op(user, res, res.amount),
-                        ]
-                    )
-                except _Cancelled:
-                    continue
-                return movement
-        except _Busy:
-            raise self._busy(user) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+                ops += [release_entry, self._undo_usage_op(user, res.model_copy(update={"usage": {}}), rest)]
+            movement = Movement(
+                user=user,
+                kind="capture",
+                ref=job_id,
+                amount=charge,
+                returned=rest,
+                entry_id=capture_id,
+                reason=reason,
+                available_after=available,
+                reserved_after=reserved,
+                created_at=now,
+            )
+            return movement, ops
+
+        return self._settle(user, job_id, "capture", refuse, build)
+
+    def release(self, user: str, job_id: str, reason: str) -> Movement:
+        """Give a held job's credits back and take it out of the usage counters."""
+
+        def refuse(res: Reservation) -> Conflict:
+            return Conflict(
+                f"Job '{job_id}' was already charged {res.captured_amount} credits, so its "
+                "reservation cannot be released; use a refund to give credits back.",
+                details={"job_id": job_id, "status": res.status, "captured": res.captured_amount},
+            )
+
+        def build(
+            res: Reservation, account: Account, moment: datetime, now: str
+        ) -> tuple[Movement, list[tuple[str, dict[str, Any]]]]:
+            available, reserved = account.available + res.amount, account.reserved - res.amount
+            entry_id, entry = self._entry(
+                user,
+                moment,
+                now,
+                kind="release",
+                amount=res.amount,
+                ref=job_id,
+                reason=reason,
+                available_after=available,
+                reserved_after=reserved,
+            )
+            movement = Movement(
+                user=user,
+                kind="release",
+                ref=job_id,
+                amount=res.amount,
+                entry_id=entry_id,
+                reason=reason,
+                available_after=available,
+                reserved_after=reserved,
+                created_at=now,
+            )
+            ops = [
+                self._balance_op(user, account, available=available, reserved=reserved, now=now),
+                (
+                    "reservation",
+                    self._update(
+                        user,
+                        res_sk(job_id),
+                        "SET #s = :released, settled_at = :now, release_reason = :why",
+                        {":released": "released", ":held": "held", ":now": now, ":why": reason},
+                        condition="#s = :held",
+                        names={"#s": "status"},
+                    ),
+                ),
+                entry,
+                self._undo_usage_op(user, res, res.amount),
+            ]
+            return movement, ops
+
+        return self._settle(user, job_id, "release", refuse, build)
 
     def expire(self, user: str, job_id: str) -> Movement:
         """Release a job that passed its deadline (the jobs sweeper)."""
