@@ -11,21 +11,20 @@ import time
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def new_id(prefix: str = "", *, now_ms: int | None = None) -> str:
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = (ms << 80) | secrets.randbits(80)
+def _encode(value: int) -> str:
     chars = []
     for _ in range(26):
         value, rem = divmod(value, 32)
         chars.append(_ALPHABET[rem])
-    ulid = "".join(reversed(chars))
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str = "", *, now_ms: int | None = None) -> str:
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    ulid = _encode((ms << 80) | secrets.randbits(80))
     return f"{prefix}{ulid}" if prefix else ulid
 
 
-def id_time_ms(value: str) -> int:
-    """The creation time (ms since the epoch) encoded in an id made by `new_id`."""
-    ulid = value[-26:]
-    ms = 0
-    for ch in ulid[:10]:
-        ms = ms * 32 + _ALPHABET.index(ch)
-    return ms
+def id_bound(ms: int, *, high: bool) -> str:
+    """The smallest (or largest) id made in millisecond `ms`: a sort-key bound for a time range."""
+    return _encode((ms << 80) | ((1 << 80) - 1 if high else 0))

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from imagestudio import API_PREFIX
+from imagestudio import API_PREFIX, download_path
 from imagestudio.api.context import caller, ports
 from imagestudio.api.views import Hidden
 from imagestudio.batches import service
@@ -197,10 +197,7 @@ def get_items(
     p.batches.get(caller(router).user_id, batch_id)  # another user's batch is a 404
     rows, next_cursor = p.batches.rows(batch_id, limit=limit, cursor=cursor, status=status)
     return RowPage(
-        items=[
-            RowView(**r.model_dump(), output_urls=[f"{API_PREFIX}/assets/{a}/download" for a in r.outputs])
-            for r in rows
-        ],
+        items=[RowView(**r.model_dump(), output_urls=[download_path(a) for a in r.outputs]) for r in rows],
         next_cursor=next_cursor,
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from imagestudio import download_path
 from imagestudio.batches.manifest import MANIFEST_COLUMNS, manifest_csv, manifest_json
 from imagestudio.batches.rows import LONG_OPERATIONS, OPERATIONS
 from imagestudio.config import Settings
@@ -60,9 +61,8 @@ def _short(ports: Ports, owner: str, operation: str, request: BaseModel) -> Stud
 def _end(ports: Ports, row: BatchRowRecord, owner: str, status: RowStatus, **changes: Any) -> dict[str, Any]:
     ended = row.model_copy(update={"status": status, "finished_at": utcnow(), **changes})
     if ports.batches.update_row(ended, expected={"pending", "running"}) is not None:
-        outcome = status if status in ("succeeded", "failed", "canceled", "skipped") else "failed"
         ports.batches.count(
-            owner, row.batch_id, outcome, charged=ended.credits_charged, refunded=ended.credits_refunded
+            owner, row.batch_id, status, charged=ended.credits_charged, refunded=ended.credits_refunded
         )
     return DONE
 
@@ -91,7 +91,7 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
     if row.status in ROW_ENDED:
         return DONE  # a retried task: it ended already
     if row.status == "running" and row.job_id:
-        return _follow(ports, owner, row, ports.jobs.get(owner, row.job_id))
+        return _follow(ports, settings, owner, row, ports.jobs.get(owner, row.job_id))
     if batch.status in ("canceling", "canceled"):
         return _end(
             ports, row, owner, "canceled", error=ErrorInfo(code="canceled", message="The batch was canceled.")
@@ -106,9 +106,6 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
         if row.operation in LONG_OPERATIONS:  # its provider-job machine runs it; this row waits for it
             job = transform.start(ports, owner, row.operation, request, settings)
             ports.batches.update_row(started.model_copy(update={"job_id": job.id}), expected={"running"})
-            if ports.batches.get(owner, batch_id).status in ("canceling", "canceled"):
-                with contextlib.suppress(DomainError):  # canceled while it started: cancel missed its job
-                    cancel_job(ports, owner, job.id)
             return _waiting(settings, owner, job.id, 0)
         outcome = _short(ports, owner, row.operation, request)
     except DomainError as exc:
@@ -137,15 +134,17 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
     return _from_job(ports, owner, started, job)
 
 
-def _waiting(settings: Settings | None, owner: str, job_id: str, checks: int) -> dict[str, Any]:
+def _waiting(settings: Settings, owner: str, job_id: str, checks: int) -> dict[str, Any]:
     """The step of a row whose job is still open: the machine waits (growing, scaled), then checks."""
-    wait = int(ROW_WAIT[min(checks, len(ROW_WAIT) - 1)] * settings.poll_wait_scale) if settings else 0
+    wait = int(ROW_WAIT[min(checks, len(ROW_WAIT) - 1)] * settings.poll_wait_scale)
     return {"status": "running", "job_id": job_id, "owner": owner, "wait": wait, "checks": checks}
 
 
-def _follow(ports: Ports, owner: str, row: BatchRowRecord, job: Job, checks: int = 0) -> dict[str, Any]:
+def _follow(
+    ports: Ports, settings: Settings, owner: str, row: BatchRowRecord, job: Job, checks: int = 0
+) -> dict[str, Any]:
     if job.is_open:
-        return _waiting(None, owner, job.id, checks)
+        return _waiting(settings, owner, job.id, checks)
     return _from_job(ports, owner, row, job)
 
 
@@ -158,7 +157,8 @@ def check_row(
         return DONE
     job = advance_job(ports, owner, ports.jobs.get(owner, row.job_id))
     if job.is_open and ports.batches.get(owner, batch_id).status in ("canceling", "canceled"):
-        with contextlib.suppress(DomainError):  # a cancel that raced this row's start missed its job
+        # A row that opened its job while the batch was being canceled: the cancel did not see the job.
+        with contextlib.suppress(DomainError):
             job = cancel_job(ports, owner, job.id)
     if job.is_open:
         return _waiting(settings, owner, job.id, checks + 1)
@@ -180,7 +180,7 @@ def settle_row(ports: Ports, owner: str, batch_id: str, number: int, error: Any 
         transform.fail(ports, owner, job.id, error if isinstance(error, dict) else None)
         job = ports.jobs.get(owner, row.job_id)
         if job.is_open:
-            return _waiting(None, owner, job.id, 0)
+            return DONE  # still open: its deadline (the sweeper) ends it and returns its credits
     return _from_job(ports, owner, row, job)
 
 
@@ -188,8 +188,6 @@ def settle_row(ports: Ports, owner: str, batch_id: str, number: int, error: Any 
 
 
 def manifest_rows(ports: Ports, batch: Batch) -> list[dict[str, Any]]:
-    from imagestudio import API_PREFIX
-
     out: list[dict[str, Any]] = []
     for r in ports.batches.all_rows(batch.id):
         out.append(
@@ -201,7 +199,7 @@ def manifest_rows(ports: Ports, batch: Batch) -> list[dict[str, Any]]:
                 "credits_charged": r.credits_charged,
                 "credits_refunded": r.credits_refunded,
                 "output_asset_ids": r.outputs,
-                "output_urls": [f"{API_PREFIX}/assets/{a}/download" for a in r.outputs],
+                "output_urls": [download_path(a) for a in r.outputs],
                 "error_code": r.error.code if r.error else None,
                 "error_message": r.error.message if r.error else None,
                 "input": r.fields or r.request,

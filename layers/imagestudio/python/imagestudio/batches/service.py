@@ -220,7 +220,7 @@ def _row_records(batch_id: str, rows: list[BatchRow], quotes: list[RowQuote]) ->
             row=r.row,
             operation=r.operation,
             request=r.request.model_dump(mode="json", exclude_unset=True),
-            fields={k: v for k, v in r.fields.items()},
+            fields=dict(r.fields),
             credits_estimated=prices.get(r.row, 0),
         )
         for r in rows

@@ -142,6 +142,7 @@ class Thumbnail:
     width: int
     height: int
     mime: str
+    image: Image.Image | None = field(default=None, repr=False, compare=False)  # the pixels, decoded
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -703,4 +704,4 @@ def _thumbnail(
         im = flat
     im.info = {}
     encoded = _encode(im, out_format, quality=quality)
-    return Thumbnail(data=encoded, width=im.width, height=im.height, mime=MIME_TYPES[out_format])
+    return Thumbnail(data=encoded, width=im.width, height=im.height, mime=MIME_TYPES[out_format], image=im)

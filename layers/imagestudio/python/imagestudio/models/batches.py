@@ -13,7 +13,6 @@ BatchStatus = Literal[
     "scheduled", "queued", "running", "paused", "canceling", "succeeded", "partial", "failed", "canceled"
 ]
 RowStatus = Literal["pending", "running", "succeeded", "failed", "canceled", "skipped"]
-ENDED: frozenset[str] = frozenset({"succeeded", "partial", "failed", "canceled"})
 ROW_ENDED: frozenset[str] = frozenset({"succeeded", "failed", "canceled", "skipped"})
 
 

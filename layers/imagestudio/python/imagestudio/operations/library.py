@@ -91,7 +91,7 @@ def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> list[Asse
         tags=tags,
         metadata={"saved": True, "removed_metadata": verified.removed_metadata},
     )
-    return [ports.assets.create(tagged(asset, thumb.data))]
+    return [ports.assets.create(tagged(asset, thumb.image))]
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ def export_image(
                         "actions": list(item.actions),
                     },
                 ),
-                thumb.data,
+                thumb.image,
             )
         )
         outputs.append(

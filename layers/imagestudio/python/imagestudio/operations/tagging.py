@@ -4,29 +4,14 @@ find them; `metadata.auto_tags` keeps which ones were automatic."""
 
 from __future__ import annotations
 
-import io
-import logging
-
 from PIL import Image
 
 from imagestudio.imaging.autotag import TagContext, Tagger, auto_tags
 from imagestudio.models.records import Asset
 
-log = logging.getLogger(__name__)
 
-
-def tagged(asset: Asset, pixels: Image.Image | bytes | None, tagger: Tagger | None = None) -> Asset:
-    """The asset with its automatic tags; `pixels` is the image, or its (small) thumbnail's bytes."""
-    image: Image.Image | None
-    if isinstance(pixels, bytes):
-        try:
-            image = Image.open(io.BytesIO(pixels))
-            image.load()
-        except Exception:  # a thumbnail that cannot be read loses only the colour tags
-            log.warning("could not read pixels to tag asset %s", asset.id)
-            image = None
-    else:
-        image = pixels
+def tagged(asset: Asset, image: Image.Image | None, tagger: Tagger | None = None) -> Asset:
+    """The asset with its automatic tags; `image` is its pixels (or its thumbnail's), None for audio."""
     platform = asset.metadata.get("platform")
     template = asset.metadata.get("template_id")
     ctx = TagContext(

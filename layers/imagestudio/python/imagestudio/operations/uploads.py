@@ -162,7 +162,7 @@ def process_upload(ports: Ports, key: str) -> str:
             "source_format": verified.source_format,
         },
     )
-    asset = tagged(asset, thumb.data)
+    asset = tagged(asset, thumb.image)
     try:
         ports.assets.create(asset)
     except Conflict:

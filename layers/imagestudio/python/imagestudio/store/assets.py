@@ -9,23 +9,13 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from imagestudio.errors import Conflict, InvalidInput, NotFound
+from imagestudio.ids import id_bound
 from imagestudio.models.records import Asset, Upload, from_item, iso, to_item, utcnow
-from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
+from imagestudio.store.dynamo import table, user_pk
 
 UPLOAD_RECORD_DAYS = 30
 _OPTIONAL_KEYS = ("gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")  # set only while in a collection / with a parent
 USAGE_COUNTERS = {"download": "download_count", "share": "share_count", "access": "access_count"}
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def _ulid_bound(ms: int, *, high: bool) -> str:
-    """The smallest (or largest) ULID made in millisecond `ms`: a sort-key bound for a time range."""
-    value = (ms << 80) | ((1 << 80) - 1 if high else 0)
-    chars = []
-    for _ in range(26):
-        value, rem = divmod(value, 32)
-        chars.append(_CROCKFORD[rem])
-    return "".join(reversed(chars))
 
 
 class AssetRepository:
@@ -109,23 +99,6 @@ class AssetRepository:
             raise NotFound(f"No asset {asset.id}.") from None
         return from_item(Asset, out["Attributes"])
 
-    def find(
-        self, owner: str, *, asset_type: str | None = None, limit: int = 50, cursor: str | None = None
-    ) -> tuple[list[Asset], str | None]:
-        pk = user_pk(owner)
-        kwargs: dict[str, Any] = {"ScanIndexForward": False, "Limit": limit}
-        if asset_type:
-            kwargs["IndexName"] = "ByType"
-            kwargs["KeyConditionExpression"] = Key("gsi1pk").eq(f"{pk}#TYPE#{asset_type}")
-        else:
-            kwargs["KeyConditionExpression"] = Key("pk").eq(pk) & Key("sk").begins_with("ASSET#")
-        if start := decode_cursor(cursor, owner_pk=pk):
-            kwargs["ExclusiveStartKey"] = start
-        page = self.table.query(**kwargs)
-        return [from_item(Asset, i) for i in page.get("Items", [])], encode_cursor(
-            page.get("LastEvaluatedKey")
-        )
-
     def iter_assets(
         self,
         owner: str,
@@ -159,13 +132,11 @@ class AssetRepository:
             hash_name, range_name = "pk", "sk"
             cond = Key("pk").eq(pk)
             low = (
-                "ASSET#" + _ulid_bound(int(created_from.timestamp() * 1000), high=False)
+                "ASSET#" + id_bound(int(created_from.timestamp() * 1000), high=False)
                 if created_from
                 else None
             )
-            high = (
-                "ASSET#" + _ulid_bound(int(created_to.timestamp() * 1000), high=True) if created_to else None
-            )
+            high = "ASSET#" + id_bound(int(created_to.timestamp() * 1000), high=True) if created_to else None
             key_names = ("pk", "sk")
         if created_from or created_to:
             floor, ceiling = ("ASSET#", "ASSET#~") if range_name == "sk" else ("0", "~")

@@ -21,7 +21,7 @@ from imagestudio.models.records import from_item, iso, to_item, utcnow
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
 
 DUE_SHARD = "DUE"
-COUNTERS = {"succeeded": "succeeded", "failed": "failed", "canceled": "canceled", "skipped": "skipped"}
+COUNTERS = ("succeeded", "failed", "canceled", "skipped")  # rows that ended, by outcome
 ADDED = (*COUNTERS, "credits_charged", "credits_refunded")  # only ever ADDed, by the rows
 
 
@@ -121,11 +121,13 @@ class BatchRepository:
         return from_item(Batch, out["Attributes"])
 
     def count(self, owner: str, batch_id: str, outcome: str, *, charged: int = 0, refunded: int = 0) -> Batch:
+        if outcome not in COUNTERS:
+            raise ValueError(f"a row ends {' or '.join(COUNTERS)}, not {outcome}")
         out = self.table.update_item(
             Key=_batch_key(owner, batch_id),
             UpdateExpression="ADD #c :one, credits_charged :charged, credits_refunded :refunded "
             "SET updated_at = :now",
-            ExpressionAttributeNames={"#c": COUNTERS[outcome]},
+            ExpressionAttributeNames={"#c": outcome},
             ExpressionAttributeValues={
                 ":one": 1,
                 ":charged": charged,

@@ -50,13 +50,6 @@ class ShareRepository:
         item = self.table.get_item(Key=_key(token)).get("Item")
         return self._share(item) if item else None
 
-    def get_owned(self, owner: str, token: str) -> Share:
-        """The owner's share; anyone else's (or none) is the same 404."""
-        share = self.find(token)
-        if share is None or share.owner != owner:
-            raise NotFound("No such share link.")
-        return share
-
     def list(
         self, owner: str, target_type: ShareTarget | None = None, target_id: str | None = None
     ) -> list[Share]:
