@@ -15,7 +15,7 @@ from imagestudio.catalog import get_catalog
 from imagestudio.catalog.models import ControlOperationName
 from imagestudio.catalog.pricing import estimate
 from imagestudio.errors import InvalidInput
-from imagestudio.operations.core import OutputMeta, StudioOutcome, Unit, run_operation
+from imagestudio.operations.core import OutputMeta, StudioOutcome, model_unit, run_operation
 from imagestudio.operations.edit import (
     MAX_PROMPT,
     MAX_SEED,
@@ -167,13 +167,7 @@ def control(ports: Ports, owner: str, request: ControlStudioRequest) -> StudioOu
     def call(provider: Provider, candidate: Candidate) -> CallResult:
         return provider.control(to_provider)
 
-    unit = Unit(
-        index=0,
-        candidates=[Candidate(spec.provider, spec.id)],
-        call=call,
-        width=size[0] if size else None,
-        height=size[1] if size else None,
-    )
+    unit = model_unit(spec.provider, spec.id, call, size)
     result = run_operation(
         ports,
         owner,

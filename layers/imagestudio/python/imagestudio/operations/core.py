@@ -57,6 +57,19 @@ class Unit:
     height: int | None = None
 
 
+def model_unit(
+    provider: str, model: str, call: Callable[[Provider, Candidate], CallResult], size: tuple[int, int] | None
+) -> Unit:
+    """The single call of an operation served by one catalog model (no fallback), exact `size` if given."""
+    return Unit(
+        index=0,
+        candidates=[Candidate(provider, model)],
+        call=call,
+        width=size[0] if size else None,
+        height=size[1] if size else None,
+    )
+
+
 @dataclass(frozen=True)
 class OutputMeta:
     operation: str

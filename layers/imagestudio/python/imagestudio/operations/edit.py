@@ -37,7 +37,7 @@ from imagestudio.operations.core import (
     OutputMeta,
     Price,
     StudioOutcome,
-    Unit,
+    model_unit,
     output_bytes,
     run_single_unit,
     settle_inline,
@@ -498,13 +498,7 @@ def edit(ports: Ports, owner: str, request: EditStudioRequest) -> StudioOutcome:
         ]
         return Succeeded(outputs=outputs, provider_job_id=settled.provider_job_id, cost_usd=settled.cost_usd)
 
-    unit = Unit(
-        index=0,
-        candidates=[Candidate(spec.provider, spec.id)],
-        call=call,
-        width=width,
-        height=height,
-    )
+    unit = model_unit(spec.provider, spec.id, call, (width, height))
     meta = OutputMeta(
         operation="edit",
         source="edited",

@@ -19,7 +19,7 @@ from imagestudio.errors import InvalidInput
 from imagestudio.operations.core import (
     OutputMeta,
     StudioOutcome,
-    Unit,
+    model_unit,
     run_single_unit,
 )
 from imagestudio.operations.edit import (
@@ -181,13 +181,7 @@ def upscale(ports: Ports, owner: str, request: UpscaleStudioRequest) -> StudioOu
     def call(provider: Provider, candidate: Candidate) -> CallResult:
         return provider.upscale(to_provider)
 
-    unit = Unit(
-        index=0,
-        candidates=[Candidate(spec.provider, spec.id)],
-        call=call,
-        width=size[0] if size else None,
-        height=size[1] if size else None,
-    )
+    unit = model_unit(spec.provider, spec.id, call, size)
     mode_spec = catalog.upscale_mode(mode)
     meta = OutputMeta(
         operation="upscale",
