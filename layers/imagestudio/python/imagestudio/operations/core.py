@@ -21,8 +21,8 @@ from typing import Any
 from imagestudio.errors import DomainError, ProviderError
 from imagestudio.ids import new_id
 from imagestudio.imaging.output import EXT, encode, exact_size, open_image
-from imagestudio.imaging.verify import make_thumbnail
 from imagestudio.models.records import Asset, ErrorInfo, Job, utcnow
+from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.jobs import fail_job, open_job, succeed_job
 from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
@@ -38,7 +38,6 @@ from imagestudio.providers.base import (
     Succeeded,
 )
 from imagestudio.providers.registry import Candidate, Served, call_with_fallback
-from imagestudio.store.blobs import asset_key
 
 log = logging.getLogger(__name__)
 
@@ -158,17 +157,15 @@ def store_image(
     image = exact_size(open_image(data), unit.width, unit.height)
     encoded, mime = encode(image, meta.output_format)
     asset_id = new_id()
-    key = asset_key(owner, asset_id, f"original.{EXT[meta.output_format]}")
-    ports.blobs.put(key, encoded, mime)
-    thumb = make_thumbnail(image)
-    thumb_key = asset_key(owner, asset_id, "thumb.webp")
-    ports.blobs.put(thumb_key, thumb.data, thumb.mime)
+    files = store_asset_files(
+        ports, owner, asset_id, data=encoded, mime=mime, extension=EXT[meta.output_format], pixels=image
+    )
     asset = Asset(
         id=asset_id,
         owner=owner,
         type="image",
-        key=key,
-        thumbnail_key=thumb_key,
+        key=files.key,
+        thumbnail_key=files.thumbnail_key,
         mime=mime,
         bytes=len(encoded),
         width=image.width,

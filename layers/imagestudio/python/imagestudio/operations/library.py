@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field, model_validator
 from imagestudio.errors import Conflict, InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.imaging.inline import decode_inline_image
-from imagestudio.imaging.verify import make_thumbnail, verify_image
+from imagestudio.imaging.verify import verify_image
 from imagestudio.models.records import Asset, utcnow
+from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.shares import revoke_targets
 from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
@@ -66,16 +67,20 @@ def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> list[Asse
     assert request.image is not None
     verified = verify_image(decode_inline_image(request.image))
     asset_id = new_id()
-    key = asset_key(owner, asset_id, f"original.{verified.extension}")
-    ports.blobs.put(key, verified.data, verified.mime)
-    thumb = make_thumbnail(verified)
-    thumb_key = asset_key(owner, asset_id, "thumb.webp")
-    ports.blobs.put(thumb_key, thumb.data, thumb.mime)
+    files = store_asset_files(
+        ports,
+        owner,
+        asset_id,
+        data=verified.data,
+        mime=verified.mime,
+        extension=verified.extension,
+        pixels=verified,
+    )
     asset = Asset(
         id=asset_id,
         owner=owner,
-        key=key,
-        thumbnail_key=thumb_key,
+        key=files.key,
+        thumbnail_key=files.thumbnail_key,
         mime=verified.mime,
         bytes=verified.bytes,
         width=verified.width,
@@ -91,7 +96,7 @@ def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> list[Asse
         tags=tags,
         metadata={"saved": True, "removed_metadata": verified.removed_metadata},
     )
-    return [ports.assets.create(tagged(asset, thumb.image))]
+    return [ports.assets.create(tagged(asset, files.thumbnail.image))]
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from imagestudio.catalog import get_catalog
 from imagestudio.errors import InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.imaging.social import Target, export, largest_size, prepare
-from imagestudio.imaging.verify import make_thumbnail
 from imagestudio.models.records import Asset
+from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.inputs import resolve_input_image
 from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
@@ -144,11 +144,15 @@ def export_image(
     outputs: list[ExportedOutput] = []
     for item in rendered:
         asset_id = new_id()
-        key = asset_key(owner, asset_id, f"original.{EXT.get(item.mime, 'bin')}")
-        ports.blobs.put(key, item.data, item.mime)
-        thumb = make_thumbnail(item.data)
-        thumb_key = asset_key(owner, asset_id, "thumb.webp")
-        ports.blobs.put(thumb_key, thumb.data, thumb.mime)
+        files = store_asset_files(
+            ports,
+            owner,
+            asset_id,
+            data=item.data,
+            mime=item.mime,
+            extension=EXT.get(item.mime, "bin"),
+            pixels=item.data,
+        )
         overlay_key = None
         if item.overlay is not None:
             overlay_key = asset_key(owner, asset_id, "safe-zones.png")
@@ -158,8 +162,8 @@ def export_image(
                 Asset(
                     id=asset_id,
                     owner=owner,
-                    key=key,
-                    thumbnail_key=thumb_key,
+                    key=files.key,
+                    thumbnail_key=files.thumbnail_key,
                     mime=item.mime,
                     bytes=item.bytes,
                     width=item.width,
@@ -177,7 +181,7 @@ def export_image(
                         "actions": list(item.actions),
                     },
                 ),
-                thumb.image,
+                files.thumbnail.image,
             )
         )
         outputs.append(

@@ -27,9 +27,9 @@ from imagestudio.errors import Conflict, InvalidInput, NotFound
 from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, decode_inline_audio, verify_audio
 from imagestudio.imaging.output import open_image
-from imagestudio.imaging.verify import make_thumbnail
 from imagestudio.models.records import OPEN_STATUSES, Asset, AssetType, ErrorInfo, Job, utcnow
 from imagestudio.notify.webhooks import check_webhook_url
+from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.core import output_bytes
 from imagestudio.operations.inputs import resolve_input_image
 from imagestudio.operations.jobs import ended, fail_job, open_job, succeed_job
@@ -48,7 +48,7 @@ from imagestudio.providers.base import (
     ThreeDRequest,
     VideoRequest,
 )
-from imagestudio.store.blobs import asset_key
+from imagestudio.store.blobs import input_key
 
 # Seconds between polls: grows, so a long job costs few more polls than a short one; the
 # provider's own hint is a floor. Scaled by POLL_WAIT_SCALE (0 in tests, 0.1 offline).
@@ -191,10 +191,10 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
         quote = estimate({"operation": operation, "model": request.model})
     model = get_catalog().model(quote.model)
     job_id = new_id()
-    keys = {"image": asset_key(owner, job_id, "input-image").replace("assets/", "inputs/", 1)}
+    keys = {"image": input_key(owner, job_id, "input-image")}
     ports.blobs.put(keys["image"], image.data, image.mime)
     if audio is not None:
-        keys["audio"] = keys["image"].replace("input-image", "input-audio")
+        keys["audio"] = input_key(owner, job_id, "input-audio")
         ports.blobs.put(keys["audio"], audio.data, audio.mime)
     if request.webhook_url:
         check_webhook_url(request.webhook_url)
@@ -446,12 +446,10 @@ def _store(ports: Ports, owner: str, job: Job, output: Output) -> Asset:
     data = output_bytes(job.provider or "local", output)
     mime = output.mime
     asset_id = new_id()
-    key = asset_key(owner, asset_id, f"original.{MIME_EXT.get(mime, 'bin')}")
-    ports.blobs.put(key, data, mime)
     poster = _poster(ports, job, data, mime)
-    thumb = make_thumbnail(poster)
-    thumb_key = asset_key(owner, asset_id, "thumb.webp")
-    ports.blobs.put(thumb_key, thumb.data, thumb.mime)
+    files = store_asset_files(
+        ports, owner, asset_id, data=data, mime=mime, extension=MIME_EXT.get(mime, "bin"), pixels=poster
+    )
     width, height, duration = output.width, output.height, output.duration
     if mime.startswith("image/"):
         with Image.open(io.BytesIO(data)) as im:
@@ -463,8 +461,8 @@ def _store(ports: Ports, owner: str, job: Job, output: Output) -> Asset:
         id=asset_id,
         owner=owner,
         type=ASSET_TYPE[job.operation],
-        key=key,
-        thumbnail_key=thumb_key,
+        key=files.key,
+        thumbnail_key=files.thumbnail_key,
         mime=mime,
         bytes=len(data),
         width=width,

@@ -13,8 +13,9 @@ from imagestudio.batches.rows import MAX_CSV_BYTES, decode_csv
 from imagestudio.errors import Conflict, DomainError, InvalidInput, NotFound, unknown_choice
 from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, verify_audio
-from imagestudio.imaging.verify import make_thumbnail, verify_image
+from imagestudio.imaging.verify import verify_image
 from imagestudio.models.records import Asset, Upload
+from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
 from imagestudio.store.blobs import UPLOAD_URL_SECONDS, PresignedPost, asset_key, parse_upload_key, upload_key
@@ -138,17 +139,15 @@ def process_upload(ports: Ports, key: str) -> str:
 
     asset_id = upload_id  # one upload makes exactly one asset, even if S3 delivers the event twice
     ext = EXTENSIONS.get(verified.mime, verified.format.lower())
-    original = asset_key(owner, asset_id, f"original.{ext}")
-    ports.blobs.put(original, verified.data, verified.mime)
-    thumb = make_thumbnail(verified.data)
-    thumb_key = asset_key(owner, asset_id, "thumb.webp")
-    ports.blobs.put(thumb_key, thumb.data, thumb.mime)
+    files = store_asset_files(
+        ports, owner, asset_id, data=verified.data, mime=verified.mime, extension=ext, pixels=verified.data
+    )
     asset = Asset(
         id=asset_id,
         owner=owner,
         type="image",
-        key=original,
-        thumbnail_key=thumb_key,
+        key=files.key,
+        thumbnail_key=files.thumbnail_key,
         mime=verified.mime,
         bytes=len(verified.data),
         width=verified.width,
@@ -162,7 +161,7 @@ def process_upload(ports: Ports, key: str) -> str:
             "source_format": verified.source_format,
         },
     )
-    asset = tagged(asset, thumb.image)
+    asset = tagged(asset, files.thumbnail.image)
     try:
         ports.assets.create(asset)
     except Conflict:

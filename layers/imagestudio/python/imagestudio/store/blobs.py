@@ -44,6 +44,11 @@ def asset_key(user_id: str, asset_id: str, name: str) -> str:
     return f"assets/{user_id}/{asset_id}/{name}"
 
 
+def input_key(user_id: str, job_id: str, name: str) -> str:
+    """A job's input file (docs/data-model.md, S3 layout)."""
+    return f"inputs/{user_id}/{job_id}/{name}"
+
+
 @dataclass(frozen=True)
 class PresignedPost:
     url: str
