@@ -23,8 +23,6 @@ Every rejection is an InvalidInput (422) whose message says the limit and the fi
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import struct
 import wave
@@ -32,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from imagestudio.errors import InvalidInput
-from imagestudio.imaging.inline import _NOT_BASE64, _URL_SAFE, _WHITESPACE
+from imagestudio.imaging.inline import InlineKind, decode_inline
 from imagestudio.imaging.verify import human_size
 
 AudioMime = Literal["audio/wav", "audio/mpeg"]
@@ -475,29 +473,7 @@ def _check_duration(duration: float, *, min_seconds: float | None, max_seconds: 
         )
 
 
-def _strip_audio_data_url(text: str) -> str:
-    head, comma, payload = text.partition(",")
-    if not comma:
-        raise InvalidInput(
-            f"The data URL has no comma before its data. Expected the form {_DATA_URL_EXAMPLE}",
-            details={"field": "audio"},
-        )
-    media_type, *params = (part.strip().lower() for part in head[len("data:") :].split(";"))
-    if "base64" not in params:
-        raise InvalidInput(
-            f"The data URL is not base64-encoded. Expected the form {_DATA_URL_EXAMPLE}",
-            details={"field": "audio"},
-        )
-    if media_type and not media_type.startswith("audio/") and media_type != "application/octet-stream":
-        raise InvalidInput(
-            f"The data URL declares '{media_type}', which is not an audio type. Send WAV or MP3 audio, as"
-            f" in {_DATA_URL_EXAMPLE}",
-            details={"field": "audio", "media_type": media_type},
-        )
-    return payload
-
-
-def _audio_too_big(size: int, max_bytes: int, *, at_least: bool) -> InvalidInput:
+def _audio_too_big(size: int, max_bytes: int, at_least: bool) -> InvalidInput:
     amount = f"at least {human_size(size)}" if at_least else human_size(size)
     return InvalidInput(
         f"The inline audio is {amount} once decoded; inline audio is limited to {human_size(max_bytes)}.",
@@ -505,50 +481,19 @@ def _audio_too_big(size: int, max_bytes: int, *, at_least: bool) -> InvalidInput
     )
 
 
+AUDIO: Final = InlineKind(
+    noun="audio",
+    media_prefix="audio/",
+    type_phrase="an audio type",
+    send_phrase="WAV or MP3 audio",
+    example=_DATA_URL_EXAMPLE,
+    too_big=_audio_too_big,
+)
+
+
 def decode_inline_audio(value: str, *, max_bytes: int) -> bytes:
     """Decode raw base64 or a `data:audio/...;base64,` URL (whitespace, missing padding and the URL-safe
     alphabet tolerated, as for inline images). Only the transport is checked here: pass the bytes to
     `verify_audio`. Raises InvalidInput (422) for bad base64 or more than `max_bytes`.
     """
-    if not isinstance(value, str):
-        raise InvalidInput(
-            "The inline audio must be a base64 string or a data URL.", details={"field": "audio"}
-        )
-    text = value.strip()
-    if text[:5].lower() == "data:":
-        text = _strip_audio_data_url(text)
-    compact = _WHITESPACE.sub("", text).translate(_URL_SAFE)
-    stripped = compact.rstrip("=")
-    if not stripped:
-        raise InvalidInput(
-            "The inline audio is empty. Send the audio as base64 or as a data URL.",
-            details={"field": "audio"},
-        )
-    estimated = len(stripped) * 3 // 4  # refuse before decoding: 3 bytes in every 4 characters
-    if estimated > max_bytes:
-        raise _audio_too_big(estimated, max_bytes, at_least=True)
-    bad = _NOT_BASE64.search(compact)
-    if bad is not None:
-        raise InvalidInput(
-            f"The inline audio is not valid base64: unexpected character {bad.group()!r} at position"
-            f" {bad.start()}. Send standard base64 (A-Z, a-z, 0-9, +, /) or a data URL like"
-            f" {_DATA_URL_EXAMPLE}",
-            details={"field": "audio", "position": bad.start()},
-        )
-    if len(stripped) % 4 == 1:
-        raise InvalidInput(
-            "The inline audio is not valid base64: its length is one character too many or three too few"
-            " (was it cut short?). Send the complete base64 text.",
-            details={"field": "audio"},
-        )
-    try:
-        raw = base64.b64decode(stripped + "=" * (-len(stripped) % 4), validate=True)
-    except (binascii.Error, ValueError) as err:
-        raise InvalidInput(
-            f"The inline audio is not valid base64 ({err}). Send standard base64 or a data URL like"
-            f" {_DATA_URL_EXAMPLE}",
-            details={"field": "audio"},
-        ) from None
-    if len(raw) > max_bytes:
-        raise _audio_too_big(len(raw), max_bytes, at_least=False)
-    return raw
+    return decode_inline(value, kind=AUDIO, max_bytes=max_bytes)

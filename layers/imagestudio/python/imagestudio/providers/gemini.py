@@ -31,19 +31,17 @@ from typing import Any, Final
 
 import httpx
 
-from imagestudio.catalog import ModelSpec, get_catalog
+from imagestudio.catalog import ModelSpec
 from imagestudio.errors import ContentRejected
 from imagestudio.providers.base import (
-    BaseProvider,
     CallResult,
     GenerateRequest,
     Output,
     ProviderRejected,
     ProviderUnavailable,
     Succeeded,
-    Unsupported,
 )
-from imagestudio.providers.http import raise_for_status, send, sniff_mime
+from imagestudio.providers.http import HttpProvider, raise_for_status, send, sniff_mime
 from imagestudio.providers.sizing import nearest_aspect_ratio
 
 PROVIDER: Final = "gemini"
@@ -53,10 +51,11 @@ OURS_TO_FIX: Final = frozenset({"PERMISSION_DENIED", "UNAUTHENTICATED", "FAILED_
 _SAFETY_WORDS: Final = ("safety", "responsible ai", "sensitive", "policy", "blocked")
 
 
-class GeminiProvider(BaseProvider):
+class GeminiProvider(HttpProvider):
     """The Imagen adapter; `api_key` may be a callable so the secret is read when first needed."""
 
     name = PROVIDER
+    default_base_url = BASE_URL
 
     def __init__(
         self,
@@ -67,14 +66,11 @@ class GeminiProvider(BaseProvider):
         person_generation: str | None = "allow_adult",
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._api_key = api_key
-        self._http = http
-        self._base = base_url.rstrip("/")
+        super().__init__(api_key, http=http, base_url=base_url, sleep=sleep)
         self._person_generation = person_generation
-        self._sleep = sleep
 
     def generate(self, request: GenerateRequest) -> CallResult:
-        spec = self._spec(request.model)
+        spec = self._spec(request.model, "text-to-image")
         ratio = nearest_aspect_ratio(request.width, request.height, spec.aspect_ratios or DEFAULT_RATIOS)
         sample_count = spec.defaults.get("sampleCount", 1)
         parameters: dict[str, Any] = {
@@ -144,8 +140,7 @@ class GeminiProvider(BaseProvider):
         return f"{self._base}/{path}"
 
     def _headers(self) -> dict[str, str]:
-        key = self._api_key() if callable(self._api_key) else self._api_key
-        return {"x-goog-api-key": key}
+        return {"x-goog-api-key": self._key()}
 
     @staticmethod
     def _raise_for(response: httpx.Response) -> None:
@@ -167,15 +162,6 @@ class GeminiProvider(BaseProvider):
                 )
             raise ProviderRejected(f"Gemini did not accept the input: {message}", details=details)
         raise_for_status(PROVIDER, response, message=message)
-
-    def _spec(self, model_id: str) -> ModelSpec:
-        spec = get_catalog().model(model_id, capability="text-to-image", status=422)
-        if spec.provider != PROVIDER:
-            raise Unsupported(
-                f"Model '{spec.id}' is served by {spec.provider}, not {PROVIDER}.",
-                details={"provider": PROVIDER, "model": spec.id},
-            )
-        return spec
 
 
 def _google_error(response: httpx.Response) -> tuple[str, str]:

@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from imagestudio.catalog import ModelSpec, get_catalog
 from imagestudio.errors import ContentRejected
 from imagestudio.imaging.verify import sniff_format
-from imagestudio.providers.base import ProviderRejected, ProviderUnavailable
+from imagestudio.providers.base import BaseProvider, ProviderRejected, ProviderUnavailable, Unsupported
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,40 @@ def client(provider: str) -> httpx.Client:
 
 def reset_clients() -> None:
     client.cache_clear()
+
+
+class HttpProvider(BaseProvider):
+    """What every remote adapter holds: the API key (or a callable, so the secret is read when first
+    needed), an optional httpx client (else the provider's shared one), the API base URL (the class's
+    `default_base_url` unless given) and the sleep used between retries."""
+
+    default_base_url = ""
+
+    def __init__(
+        self,
+        api_key: Callable[[], str] | str,
+        *,
+        http: httpx.Client | None = None,
+        base_url: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._api_key = api_key
+        self._http = http
+        self._base = (self.default_base_url if base_url is None else base_url).rstrip("/")
+        self._sleep = sleep
+
+    def _key(self) -> str:
+        return self._api_key() if callable(self._api_key) else self._api_key
+
+    def _spec(self, model_id: str, capability: str) -> ModelSpec:
+        """The catalog model (422 if unknown for `capability`); Unsupported if another provider serves it."""
+        spec = get_catalog().model(model_id, capability=capability, status=422)
+        if spec.provider != self.name:
+            raise Unsupported(
+                f"Model '{spec.id}' is served by {spec.provider}, not {self.name}.",
+                details={"provider": self.name, "model": spec.id},
+            )
+        return spec
 
 
 def _retry_after(response: httpx.Response) -> float | None:

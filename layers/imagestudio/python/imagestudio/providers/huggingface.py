@@ -29,18 +29,16 @@ from typing import Any, Final
 
 import httpx
 
-from imagestudio.catalog import ModelSpec, get_catalog
 from imagestudio.providers.base import (
-    BaseProvider,
     CallResult,
     GenerateRequest,
     Output,
     ProviderUnavailable,
     Succeeded,
-    Unsupported,
 )
 from imagestudio.providers.http import (
     RETRY_STATUSES,
+    HttpProvider,
     _retry_after,
     backoff,
     client,
@@ -57,10 +55,11 @@ ACCEPT: Final = "image/*"  # the caller converts to the requested format; any im
 IMAGE_MIMES: Final = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 
 
-class HuggingFaceProvider(BaseProvider):
+class HuggingFaceProvider(HttpProvider):
     """The Hugging Face adapter; `api_key` (an access token) may be a callable, read when first needed."""
 
     name = PROVIDER
+    default_base_url = BASE_URL
 
     def __init__(
         self,
@@ -74,17 +73,14 @@ class HuggingFaceProvider(BaseProvider):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._api_key = api_key
-        self._http = http
-        self._base = base_url.rstrip("/")
+        super().__init__(api_key, http=http, base_url=base_url, sleep=sleep)
         self._budget = load_budget_seconds
         self._max_wait = max_wait_seconds
         self._attempts = attempts
-        self._sleep = sleep
         self._clock = clock
 
     def generate(self, request: GenerateRequest) -> CallResult:
-        spec = self._spec(request.model)
+        spec = self._spec(request.model, "text-to-image")
         width, height = nearest_accepted_size(
             request.width, request.height, max_side=spec.max_side, min_side=256, multiple=16
         )
@@ -169,17 +165,7 @@ class HuggingFaceProvider(BaseProvider):
         raise_for_status(PROVIDER, response)
 
     def _headers(self, accept: str) -> dict[str, str]:
-        token = self._api_key() if callable(self._api_key) else self._api_key
-        return {"authorization": f"Bearer {token}", "accept": accept}
-
-    def _spec(self, model_id: str) -> ModelSpec:
-        spec = get_catalog().model(model_id, capability="text-to-image", status=422)
-        if spec.provider != PROVIDER:
-            raise Unsupported(
-                f"Model '{spec.id}' is served by {spec.provider}, not {PROVIDER}.",
-                details={"provider": PROVIDER, "model": spec.id},
-            )
-        return spec
+        return {"authorization": f"Bearer {self._key()}", "accept": accept}
 
 
 def _loading_estimate(response: httpx.Response) -> float | None:

@@ -18,20 +18,18 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from imagestudio.catalog import ModelSpec, get_catalog, parse_aspect_ratio
+from imagestudio.catalog import get_catalog, parse_aspect_ratio
 from imagestudio.errors import ContentRejected, DomainError
 from imagestudio.imaging.verify import human_size
 from imagestudio.providers import sizing
 from imagestudio.providers.base import (
-    BaseProvider,
     CallResult,
     ControlRequest,
     EditRequest,
@@ -46,10 +44,9 @@ from imagestudio.providers.base import (
     Submitted,
     Succeeded,
     ThreeDRequest,
-    Unsupported,
     UpscaleRequest,
 )
-from imagestudio.providers.http import TIMEOUT, raise_for_status, send, sniff_mime
+from imagestudio.providers.http import TIMEOUT, HttpProvider, raise_for_status, send, sniff_mime
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +65,8 @@ DEFAULT_PROMPTS = {  # used when the catalog has none; the catalog's upscale mod
 }
 EXT_BY_MIME = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 FINISH_FILTERED = "CONTENT_FILTERED"
+# the edit services that find their target from a prompt, and the request field naming it
+FINDER_FIELDS = {"search_replace": "search_prompt", "search_recolor": "select_prompt"}
 FINISH_ERROR = "ERROR"
 
 
@@ -198,7 +197,7 @@ def _int_header(value: str | None) -> int | None:
         return None
 
 
-class StabilityProvider(BaseProvider):
+class StabilityProvider(HttpProvider):
     """Stability AI: generation (Ultra, Core, SD3.5), edits, upscales, control, image-to-3D.
 
     Generated and edited images come back at Stability's own size for the chosen aspect ratio, not
@@ -207,19 +206,7 @@ class StabilityProvider(BaseProvider):
     """
 
     name = "stability"
-
-    def __init__(
-        self,
-        api_key: Callable[[], str] | str,
-        *,
-        http: httpx.Client | None = None,
-        base_url: str = API_BASE,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._api_key = api_key
-        self._http = http
-        self._base_url = base_url.rstrip("/")
-        self._sleep = sleep
+    default_base_url = API_BASE
 
     # ------------------------------------------------------------------ generate
 
@@ -231,7 +218,7 @@ class StabilityProvider(BaseProvider):
         to ``Output.extra["requested_width"]`` x ``["requested_height"]``. ``steps`` is not offered
         by Stability; ``guidance_scale`` is sent as ``cfg_scale`` to SD3.5 only.
         """
-        spec = self._model(request.model, "text-to-image")
+        spec = self._spec(request.model, "text-to-image")
         path = spec.endpoint_for("text-to-image")
         if path not in GENERATE_PATHS:
             raise self._unsupported(f"text-to-image with model {spec.id} ({path})")
@@ -266,7 +253,7 @@ class StabilityProvider(BaseProvider):
         if op not in EDIT_PATHS:
             raise self._unsupported(f"edit ({op})")
         if request.model is not None:
-            self._model(request.model, "edit")
+            self._spec(request.model, "edit")
         path = EDIT_PATHS[op]
         what = path.rsplit("/", 1)[-1]
         seed = _seed(request.seed)
@@ -276,7 +263,7 @@ class StabilityProvider(BaseProvider):
         if request.image.width and request.image.height:
             extra.update(requested_width=request.image.width, requested_height=request.image.height)
 
-        if op in ("search_replace", "search_recolor") and request.mask is not None:
+        if op in FINDER_FIELDS and request.mask is not None:
             raise ProviderRejected(
                 f"Stability {what} finds the object from the prompt and takes no mask; leave 'mask' out "
                 "or use inpaint.",
@@ -317,20 +304,12 @@ class StabilityProvider(BaseProvider):
                     requested_width=w + request.left + request.right,
                     requested_height=h + request.up + request.down,
                 )
-        elif op == "search_replace":
+        elif op in FINDER_FIELDS:  # search_replace / search_recolor: one form, another "what to find" field
+            finder = FINDER_FIELDS[op]
             files = {"image": (request.image, EDIT_ASPECT)}
             fields = {
                 "prompt": _text(request.prompt, "prompt", required=True, what=what),
-                "search_prompt": _text(request.search_prompt, "search_prompt", required=True, what=what),
-                "negative_prompt": _text(request.negative_prompt, "negative_prompt"),
-                "grow_mask": request.grow_mask,
-                "seed": seed,
-            }
-        elif op == "search_recolor":
-            files = {"image": (request.image, EDIT_ASPECT)}
-            fields = {
-                "prompt": _text(request.prompt, "prompt", required=True, what=what),
-                "select_prompt": _text(request.select_prompt, "select_prompt", required=True, what=what),
+                finder: _text(getattr(request, finder), finder, required=True, what=what),
                 "negative_prompt": _text(request.negative_prompt, "negative_prompt"),
                 "grow_mask": request.grow_mask,
                 "seed": seed,
@@ -490,7 +469,7 @@ class StabilityProvider(BaseProvider):
         Values the request leaves out come from the catalog model's defaults. SPAR3D also takes
         ``guidance_scale`` and ``seed``; Stable Fast 3D takes neither.
         """
-        spec = self._model(request.model, "image-to-3d")
+        spec = self._spec(request.model, "image-to-3d")
         path = spec.endpoint_for("image-to-3d")
         if path not in (FAST_3D_PATH, SPAR_3D_PATH):
             raise self._unsupported(f"image-to-3d with model {spec.id} ({path})")
@@ -532,7 +511,7 @@ class StabilityProvider(BaseProvider):
         job_id = provider_job_id.strip()
         if not job_id:
             return Failed(code="not_found", reason="No Stability generation id to poll.")
-        url = self._base_url + RESULTS_PATH.format(id=quote(job_id, safe=""))
+        url = self._base + RESULTS_PATH.format(id=quote(job_id, safe=""))
         response = self._send("GET", url, accept="*/*")
         if response.status_code == 202:
             return Running(poll_after=POLL_AFTER_SECONDS)
@@ -560,7 +539,7 @@ class StabilityProvider(BaseProvider):
     # ------------------------------------------------------------------ plumbing
 
     def _key(self) -> str:
-        key = self._api_key() if callable(self._api_key) else self._api_key
+        key = super()._key()
         if not key:
             raise ProviderUnavailable(
                 "stability is not configured: no API key.", details={"provider": self.name}
@@ -624,7 +603,7 @@ class StabilityProvider(BaseProvider):
             (name, (None, _form_value(value), None)) for name, value in fields.items() if value is not None
         ]
         parts += [(f, (_filename(f, m), m.data, m.mime)) for f, (m, _) in files.items()]
-        response = self._send("POST", self._base_url + path, accept=accept, files=parts)
+        response = self._send("POST", self._base + path, accept=accept, files=parts)
         result = self._result(response, extra=extra, job_id=None)
         if isinstance(result, Submitted) and not asynchronous:
             log.info("stability %s answered asynchronously (id %s)", what, result.provider_job_id)
@@ -701,15 +680,6 @@ class StabilityProvider(BaseProvider):
                 "stability answered JSON that is not an object.", details={"provider": self.name}
             )
         return body
-
-    def _model(self, model_id: str, capability: str) -> ModelSpec:
-        spec = get_catalog().model(model_id, capability=capability, status=422)
-        if spec.provider != self.name:
-            raise Unsupported(
-                f"Model '{spec.id}' is served by {spec.provider}, not {self.name}.",
-                details={"provider": self.name, "model": spec.id},
-            )
-        return spec
 
     def _ratio_label(self, label: str) -> str:
         if label in ASPECT_RATIOS:

@@ -52,7 +52,6 @@ from imagestudio.catalog.models import PerSecondPrice
 from imagestudio.errors import ContentRejected, InvalidInput
 from imagestudio.providers.base import (
     AvatarRequest,
-    BaseProvider,
     CallResult,
     EditRequest,
     Failed,
@@ -68,7 +67,7 @@ from imagestudio.providers.base import (
     Unsupported,
     VideoRequest,
 )
-from imagestudio.providers.http import raise_for_status, send
+from imagestudio.providers.http import HttpProvider, raise_for_status, send
 from imagestudio.providers.sizing import nearest_accepted_size, nearest_aspect_ratio
 
 log = logging.getLogger(__name__)
@@ -134,10 +133,11 @@ def _classify_failure(reason: str) -> tuple[str, bool]:
     return "provider_failed", True
 
 
-class WaveSpeedProvider(BaseProvider):
+class WaveSpeedProvider(HttpProvider):
     """The WaveSpeed adapter; `api_key` may be a callable so the secret is read when first needed."""
 
     name = PROVIDER
+    default_base_url = BASE_URL
 
     def __init__(
         self,
@@ -150,13 +150,10 @@ class WaveSpeedProvider(BaseProvider):
         inline_max_bytes: int = 5 * MB,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._api_key = api_key
-        self._http = http
-        self._base = base_url.rstrip("/")
+        super().__init__(api_key, http=http, base_url=base_url, sleep=sleep)
         self._sync = sync
         self._sync_timeout = httpx.Timeout(connect=5.0, read=sync_timeout, write=30.0, pool=5.0)
         self._inline_max = inline_max_bytes
-        self._sleep = sleep
 
     # ------------------------------------------------------------------------- capabilities
 
@@ -451,8 +448,7 @@ class WaveSpeedProvider(BaseProvider):
         return data
 
     def _headers(self) -> dict[str, str]:
-        key = self._api_key() if callable(self._api_key) else self._api_key
-        return {"authorization": f"Bearer {key}"}
+        return {"authorization": f"Bearer {self._key()}"}
 
     # ------------------------------------------------------------------------- media
 
@@ -485,15 +481,6 @@ class WaveSpeedProvider(BaseProvider):
         return url
 
     # ------------------------------------------------------------------------- helpers
-
-    def _spec(self, model_id: str, capability: str) -> ModelSpec:
-        spec = get_catalog().model(model_id, capability=capability, status=422)
-        if spec.provider != PROVIDER:
-            raise Unsupported(
-                f"Model '{spec.id}' is served by {spec.provider}, not {PROVIDER}.",
-                details={"provider": PROVIDER, "model": spec.id},
-            )
-        return spec
 
     def _no_shape(self, spec: ModelSpec, capability: str) -> Unsupported:
         return Unsupported(
