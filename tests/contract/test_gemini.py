@@ -20,6 +20,7 @@ from imagestudio.providers.base import (
     Unsupported,
 )
 from imagestudio.providers.gemini import GeminiProvider
+from tests.http_fakes import transport
 
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "gemini_responses.json").read_text())
 URL = "https://generativelanguage.googleapis.com/v1beta/models/imagen-4.0-generate-001:predict"
@@ -27,17 +28,9 @@ PNG = base64.b64decode(RECORDED["ok"]["predictions"][0]["bytesBase64Encoded"])
 
 
 def provider(*responses: httpx.Response, **options: Any) -> tuple[GeminiProvider, list[httpx.Request], list]:
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return queue.pop(0)
-
+    http, seen = transport(*responses)
     waits: list[float] = []
-    adapter = GeminiProvider(
-        "g-key", http=httpx.Client(transport=httpx.MockTransport(handler)), sleep=waits.append, **options
-    )
+    adapter = GeminiProvider("g-key", http=http, sleep=waits.append, **options)
     return adapter, seen, waits
 
 

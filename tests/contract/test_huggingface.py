@@ -18,6 +18,7 @@ from imagestudio.providers.base import (
     Unsupported,
 )
 from imagestudio.providers.huggingface import HuggingFaceProvider
+from tests.http_fakes import transport
 
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "huggingface_responses.json").read_text())
 URL = "https://router.huggingface.co/hf-inference/models/black-forest-labs/FLUX.1-Krea-dev"
@@ -43,20 +44,11 @@ class FakeClock:
 def provider(
     *responses: httpx.Response | Exception, **options: Any
 ) -> tuple[HuggingFaceProvider, list[httpx.Request], FakeClock]:
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        item = queue.pop(0)
-        if isinstance(item, Exception):
-            raise item
-        return item
-
+    http, seen = transport(*responses)
     clock = FakeClock()
     adapter = HuggingFaceProvider(
         "hf_token",
-        http=httpx.Client(transport=httpx.MockTransport(handler)),
+        http=http,
         sleep=clock.sleep,
         clock=clock,
         **options,

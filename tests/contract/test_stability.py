@@ -8,7 +8,7 @@ import base64
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from imagestudio.providers.base import (
     UpscaleRequest,
 )
 from imagestudio.providers.stability import StabilityProvider, nearest_aspect_ratio
+from tests.http_fakes import Recorder
 
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "stability_responses.json").read_text())
 BASE = "https://api.stability.ai"
@@ -79,29 +80,23 @@ def parse_form(request: httpx.Request) -> Form:
     return form
 
 
-@dataclass
-class Fake:
-    """A Stability stand-in: answers queued responses in order and keeps every request."""
+class Fake(Recorder):
+    """A Stability stand-in: answers queued responses in order and keeps every request and every wait."""
 
-    answers: list[httpx.Response | Exception]
-    seen: list[httpx.Request] = field(default_factory=list)
-    waits: list[float] = field(default_factory=list)
+    def __init__(self, answers: list[httpx.Response | Exception]) -> None:
+        super().__init__(*answers)
+        self.waits: list[float] = []
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.seen.append(request)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+    @property
+    def seen(self) -> list[httpx.Request]:
+        return self.requests
 
     def provider(self, api_key: Any = KEY) -> StabilityProvider:
-        http = httpx.Client(transport=httpx.MockTransport(self.handler))
-        return StabilityProvider(api_key, http=http, sleep=self.waits.append)
+        return StabilityProvider(api_key, http=self.client(), sleep=self.waits.append)
 
     @property
     def last(self) -> httpx.Request:
-        return self.seen[-1]
+        return self.requests[-1]
 
 
 def stability(*answers: httpx.Response | Exception) -> tuple[StabilityProvider, Fake]:

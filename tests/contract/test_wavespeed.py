@@ -28,6 +28,7 @@ from imagestudio.providers.base import (
     VideoRequest,
 )
 from imagestudio.providers.wavespeed import WaveSpeedProvider
+from tests.http_fakes import Recorder
 
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "wavespeed_responses.json").read_text())
 BASE = "https://api.wavespeed.ai/api/v3"
@@ -43,32 +44,12 @@ def answer(name: str, **data: Any) -> httpx.Response:
     return httpx.Response(200, json=body)
 
 
-class Recorder:
-    """A MockTransport answering queued responses and keeping every request."""
-
-    def __init__(self, *responses: httpx.Response | Exception) -> None:
-        self.queue = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        item = self.queue.pop(0)
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    def json(self, index: int) -> Any:
-        return json.loads(self.requests[index].content)
-
-
 def provider(
     *responses: httpx.Response | Exception, **options: Any
 ) -> tuple[WaveSpeedProvider, Recorder, list]:
     recorder = Recorder(*responses)
     waits: list[float] = []
-    adapter = WaveSpeedProvider(
-        "ws-key", http=httpx.Client(transport=httpx.MockTransport(recorder)), sleep=waits.append, **options
-    )
+    adapter = WaveSpeedProvider("ws-key", http=recorder.client(), sleep=waits.append, **options)
     return adapter, recorder, waits
 
 
@@ -291,7 +272,7 @@ def test_api_key_callable_is_read_per_request() -> None:
         return "rotated"
 
     recorder = Recorder(answer("submitted"))
-    adapter = WaveSpeedProvider(key, http=httpx.Client(transport=httpx.MockTransport(recorder)))
+    adapter = WaveSpeedProvider(key, http=recorder.client())
     assert calls == []
     adapter.generate(GenerateRequest(prompt="x", model="ideogram-v3-turbo", width=1024, height=1024))
     assert recorder.requests[0].headers["authorization"] == "Bearer rotated" and calls == [1]

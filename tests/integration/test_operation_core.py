@@ -10,7 +10,7 @@ from PIL import Image
 
 from imagestudio.config import environment_view
 from imagestudio.errors import DomainError
-from imagestudio.operations.core import OutputMeta, Price, Unit, run_operation
+from imagestudio.operations.core import OperationResult, OutputMeta, Price, Unit, run_operation
 from imagestudio.providers import registry
 from imagestudio.providers.base import GenerateRequest
 from imagestudio.providers.registry import Candidate
@@ -30,6 +30,22 @@ def units(n: int, candidates: list[Candidate], width: int = 1080, height: int = 
 def balance(domain) -> tuple[int, int]:
     account = domain.ledger.balance("alice")
     return account.available, account.reserved
+
+
+def generate_with_fallback(domain, **options: str) -> OperationResult:
+    """One 10-credit image from WaveSpeed, with Stability as the fallback candidate."""
+    return run_operation(
+        domain,
+        "alice",
+        operation="generate",
+        price=Price(credits=10, usd=Decimal("0.10")),
+        units=units(
+            1, [Candidate("wavespeed", "ideogram-v3-turbo"), Candidate("stability", "stable-image-ultra")]
+        ),
+        meta=OutputMeta(operation="generate", source="generated"),
+        inputs={},
+        **options,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -88,17 +104,7 @@ def test_a_failed_variation_is_reported_and_not_charged(domain, faults) -> None:
 
 def test_every_unit_failing_fails_the_job_and_returns_everything(domain, faults) -> None:
     with faults("outage"), pytest.raises(DomainError) as caught:
-        run_operation(
-            domain,
-            "alice",
-            operation="generate",
-            price=Price(credits=10, usd=Decimal("0.10")),
-            units=units(
-                1, [Candidate("wavespeed", "ideogram-v3-turbo"), Candidate("stability", "stable-image-ultra")]
-            ),
-            meta=OutputMeta(operation="generate", source="generated"),
-            inputs={},
-        )
+        generate_with_fallback(domain)
     assert caught.value.status == 503
     job_id = caught.value.details["job_id"]
     assert domain.jobs.get("alice", job_id).status == "failed"
@@ -107,19 +113,7 @@ def test_every_unit_failing_fails_the_job_and_returns_everything(domain, faults)
 
 def test_an_outage_is_served_by_the_next_candidate_and_recorded_on_the_job(domain, faults) -> None:
     with faults("wavespeed:outage"):
-        result = run_operation(
-            domain,
-            "alice",
-            operation="generate",
-            price=Price(credits=10, usd=Decimal("0.10")),
-            units=units(
-                1, [Candidate("wavespeed", "ideogram-v3-turbo"), Candidate("stability", "stable-image-ultra")]
-            ),
-            meta=OutputMeta(operation="generate", source="generated"),
-            inputs={},
-            provider="wavespeed",
-            model="ideogram-v3-turbo",
-        )
+        result = generate_with_fallback(domain, provider="wavespeed", model="ideogram-v3-turbo")
     job = domain.jobs.get("alice", result.job.id)
     assert (job.provider, job.model) == ("stability", "stable-image-ultra")
     assert "wavespeed/ideogram-v3-turbo unavailable" in job.inputs["fallback"]

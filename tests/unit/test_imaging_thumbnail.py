@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from PIL import ExifTags, Image
 
 from imagestudio.errors import InvalidInput
 from imagestudio.imaging import make_thumbnail, verify_image
 from imagestudio.imaging.thumbnail import Thumbnail
-
-
-def encode(im: Image.Image, fmt: str, **params: object) -> bytes:
-    buffer = io.BytesIO()
-    im.save(buffer, fmt, **params)
-    return buffer.getvalue()
+from tests.images import encode, opened
 
 
 def shown(thumb: Thumbnail) -> Image.Image:
-    im = Image.open(io.BytesIO(thumb.data))
-    im.load()
+    im = opened(thumb.data)
     assert im.size == (thumb.width, thumb.height)
     return im
 

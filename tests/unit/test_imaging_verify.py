@@ -13,21 +13,14 @@ from PIL import ExifTags, Image, ImageCms, ImageFile, PngImagePlugin
 
 from imagestudio.errors import InvalidInput
 from imagestudio.imaging import ACCEPTED_FORMATS, VerifiedImage, output_format_for, verify_image
+from tests.images import encode, opened
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
 
 
-def encode(im: Image.Image, fmt: str, **params: object) -> bytes:
-    buffer = io.BytesIO()
-    im.save(buffer, fmt, **params)
-    return buffer.getvalue()
-
-
 def reopen(verified: VerifiedImage) -> Image.Image:
-    im = Image.open(io.BytesIO(verified.data))
-    im.load()
-    return im
+    return opened(verified.data)
 
 
 def close(a: tuple[int, ...], b: tuple[int, ...], tolerance: int = 12) -> bool:

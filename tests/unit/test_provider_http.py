@@ -8,20 +8,7 @@ import pytest
 from imagestudio.errors import ContentRejected
 from imagestudio.providers.base import ProviderRejected, ProviderUnavailable
 from imagestudio.providers.http import backoff, check_output_url, download, raise_for_status, send
-
-
-def transport(*responses: httpx.Response | Exception) -> tuple[httpx.Client, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        item = queue.pop(0)
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    return httpx.Client(transport=httpx.MockTransport(handler)), seen
+from tests.http_fakes import transport
 
 
 def test_retries_429_and_5xx_then_answers_honouring_retry_after() -> None:

@@ -3,7 +3,6 @@ every kind of input. Every picture is made here with Pillow, with its subject at
 
 from __future__ import annotations
 
-import io
 import statistics
 
 import pytest
@@ -27,23 +26,13 @@ from imagestudio.imaging.social import (
     prepare,
     safe_zone_px,
 )
+from tests.images import encode as save
+from tests.images import opened
 
 Box = tuple[float, float, float, float]
 SKIN = (224, 172, 140)
 DARK = (20, 20, 24)
 YELLOW = (255, 255, 0)
-
-
-def save(im: Image.Image, fmt: str, **params: object) -> bytes:
-    out = io.BytesIO()
-    im.save(out, fmt, **params)
-    return out.getvalue()
-
-
-def opened(data: bytes) -> Image.Image:
-    im = Image.open(io.BytesIO(data))
-    im.load()
-    return im
 
 
 def gradient(size: tuple[int, int], a: tuple[int, int, int], b: tuple[int, int, int]) -> Image.Image:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from imagestudio.notify import DeliveryResult, deliver, user_webhook_secret, verify
+from tests.http_fakes import transport
 
 URL = "https://hooks.example.com/image-studio"
 SECRET = b"user-secret"
@@ -19,20 +20,6 @@ NOW = 1_700_000_000
 
 def public(host: str) -> bool:
     return True
-
-
-def transport(*responses: httpx.Response | Exception) -> tuple[httpx.Client, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-    queue = list(responses)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        item = queue.pop(0)
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    return httpx.Client(transport=httpx.MockTransport(handler)), seen
 
 
 def send(http: httpx.Client, waits: list[float] | None = None, **kwargs: Any) -> DeliveryResult:
