@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagestudio.api.context import ports
-from imagestudio.api.event_handler import event_handler
 from imagestudio.batches.runner import handle
+from imagestudio.event_handler import event_handler
+from imagestudio.ports import current_ports as ports
 
 
 @event_handler

@@ -6,9 +6,9 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagestudio.api.context import ports
-from imagestudio.api.event_handler import event_handler
+from imagestudio.event_handler import event_handler
 from imagestudio.operations.uploads import process_upload
+from imagestudio.ports import current_ports as ports
 
 
 @event_handler

@@ -10,7 +10,7 @@ from PIL import Image
 
 from imagestudio.config import environment_view
 from imagestudio.errors import DomainError
-from imagestudio.operations.core import OperationResult, OutputMeta, Price, Unit, run_operation
+from imagestudio.operations.core import Outcome, OutputMeta, Price, Unit, run_operation
 from imagestudio.providers import registry
 from imagestudio.providers.base import GenerateRequest
 from imagestudio.providers.registry import Candidate
@@ -32,7 +32,7 @@ def balance(domain) -> tuple[int, int]:
     return account.available, account.reserved
 
 
-def generate_with_fallback(domain, **options: str) -> OperationResult:
+def generate_with_fallback(domain, **options: str) -> Outcome:
     """One 10-credit image from WaveSpeed, with Stability as the fallback candidate."""
     return run_operation(
         domain,

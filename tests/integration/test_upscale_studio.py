@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.conftest import ApiClient, Deployed, api_event
@@ -122,7 +124,7 @@ def test_another_users_asset_is_404(client: ApiClient) -> None:
     assert status == 404, body
 
 
-def test_a_creative_upscale_finishes_as_its_owner_follows_the_status_url(client: ApiClient) -> None:
+def test_a_creative_upscale_runs_on_the_provider_job_machine(client: ApiClient, deployed: Deployed) -> None:
     before = studio.balance(client, "alice")
     status, body = upscale(
         client, image=studio.inline(studio.product(256, 192)), mode="creative", target_long_side=1024
@@ -130,13 +132,21 @@ def test_a_creative_upscale_finishes_as_its_owner_follows_the_status_url(client:
     assert status == 202, body
     cost = body["credits_estimated"]
     job: dict = {}
-    for _ in range(10):
+    for _ in range(100):  # the state machine polls the provider; the client only reads the job
         _, job = client.call("GET", body["links"]["status_url"], user="alice")
         if job["status"] != "running":
             break
+        time.sleep(0.1)
     assert job["status"] == "succeeded", job
     assert job["credits_captured"] == cost and len(job["outputs"]) == 1
+    assert job["outputs"][0]["width"] == 1024 and job["outputs"][0]["url"]
     assert client.call("GET", body["links"]["status_url"], user="bob")[0] == 404
-    _, asset = client.call("GET", f"{studio.P}/assets/{job['outputs'][0]}", user="alice")
+    sfn = deployed.session.client("stepfunctions")
+    machine = deployed.plan.physical["ProviderJobStateMachine"]
+    execution = sfn.describe_execution(
+        executionArn=f"{machine.replace(':stateMachine:', ':execution:')}:{job['id']}"
+    )
+    assert execution["status"] == "SUCCEEDED"
+    _, asset = client.call("GET", f"{studio.P}/assets/{job['outputs'][0]['asset_id']}", user="alice")
     assert (asset["width"], asset["height"]) == (1024, 768) and asset["source"] == "upscaled"
     assert studio.balance(client, "alice") == (before[0] - cost, 0)

@@ -10,23 +10,25 @@ import pytest
 
 from imagestudio.batches.rows import (
     EXCLUDED_FIELDS,
-    INLINE_MEDIA_FIELDS,
-    LONG_OPERATIONS,
     MAX_CELL_CHARS,
     MAX_COLUMNS,
-    MAX_CSV_BYTES,
-    OPERATIONS,
     BatchRow,
     ParsedBatch,
     RowError,
     column_docs,
     csv_template,
-    decode_csv,
+    inline_media_fields,
     parse_csv,
     parse_items,
+    request_models,
     validate_row,
 )
+from imagestudio.csvtext import MAX_CSV_BYTES, decode_csv
 from imagestudio.errors import InvalidInput
+from imagestudio.operations import registry
+
+OPERATIONS = request_models()
+INLINE_MEDIA_FIELDS = inline_media_fields()
 
 
 def csv_of(*lines: str) -> str:
@@ -475,7 +477,17 @@ def test_row_error_as_dict() -> None:
 
 
 def test_the_operation_sets_are_consistent_with_the_models() -> None:
-    assert LONG_OPERATIONS.issubset(OPERATIONS)
+    assert set(registry.long_operations()) == {"image-to-video", "talking-avatar", "image-to-3d"}
+    assert set(registry.long_operations()).issubset(OPERATIONS)
+    assert {"create", "edit", "upscale", "control", "social"}.issubset(OPERATIONS)
+    assert {
+        "image",
+        "mask",
+        "style_image",
+        "background_image",
+        "lighting_image",
+        "audio",
+    } <= INLINE_MEDIA_FIELDS
     all_fields = {name for model in OPERATIONS.values() for name in model.model_fields}
     assert INLINE_MEDIA_FIELDS.issubset(all_fields) and EXCLUDED_FIELDS.issubset(all_fields)
     # every field that has an *_asset_id sibling is inline media, and is refused in batches

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from imagestudio.config import Settings
 from imagestudio.credits.ledger import Ledger
@@ -60,3 +60,13 @@ class Ports:
     @cached_property
     def ledger(self) -> Ledger:
         return Ledger(self.settings.credits_table)
+
+
+@cache
+def _ports(settings: Settings) -> Ports:
+    return Ports(settings)
+
+
+def current_ports() -> Ports:
+    """Ports for the running function's settings (one set per warm container)."""
+    return _ports(Settings.from_env())

@@ -15,7 +15,7 @@ from imagestudio import API_PREFIX, download_path
 from imagestudio.api.context import caller, ports
 from imagestudio.api.views import Hidden
 from imagestudio.batches import service
-from imagestudio.batches.rows import OPERATIONS, column_docs, csv_template
+from imagestudio.batches.rows import column_docs, csv_template, request_models
 from imagestudio.models.batches import Batch, BatchRowRecord, RowStatus
 from imagestudio.models.records import utcnow
 from imagestudio.store.blobs import BlobStore
@@ -113,7 +113,7 @@ def templates() -> Templates:
         row_caps=service.ROW_CAPS,
         templates=[
             Template(operation=op, csv_url=f"{API_PREFIX}/batches/templates/{op}", columns=column_docs(op))
-            for op in OPERATIONS
+            for op in request_models()
         ],
     )
 

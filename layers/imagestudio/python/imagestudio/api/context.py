@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import cast
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from imagestudio.api.identity import Caller, caller_from_event
-from imagestudio.config import Settings
-from imagestudio.ports import Ports
-
-
-@cache
-def _ports(settings: Settings) -> Ports:
-    return Ports(settings)
+from imagestudio.ports import Ports, current_ports
 
 
 def ports() -> Ports:
     """Ports for the running function's settings (one set per warm container)."""
-    return _ports(Settings.from_env())
+    return current_ports()
 
 
 def caller(router: Router) -> Caller:
@@ -30,13 +23,14 @@ def caller(router: Router) -> Caller:
 
 def reset() -> None:
     """Forget cached ports and AWS clients (tests switch between moto instances)."""
+    from imagestudio import ports as ports_module
     from imagestudio.api import idempotency
     from imagestudio.notify import batches as notify_batches
     from imagestudio.notify import jobs as notify_jobs
     from imagestudio.providers import keys, registry
     from imagestudio.store import blobs, dynamo, workflows
 
-    _ports.cache_clear()
+    ports_module._ports.cache_clear()
     dynamo.reset_clients()
     blobs.reset_clients()
     workflows.reset_clients()

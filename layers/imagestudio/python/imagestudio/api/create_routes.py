@@ -15,9 +15,7 @@ from imagestudio.api.operation_views import OperationResponse
 from imagestudio.api.studio import STUDIO_RESPONSES, studio_answer
 from imagestudio.errors import NotFound
 from imagestudio.models.records import Persona, utcnow
-from imagestudio.operations.core import StudioOutcome
 from imagestudio.operations.create import CreateRequest, create
-from imagestudio.ports import Ports
 
 router = Router()
 personas_router = Router()
@@ -32,14 +30,12 @@ personas_router = Router()
     responses=STUDIO_RESPONSES,
 )
 def create_images(request: CreateRequest) -> Response[OperationResponse]:
-    def run(p: Ports, owner: str) -> StudioOutcome:
-        result, details = create(p, owner, request)
-        return StudioOutcome(
-            result=result, notes=[f"Prompt applied: {details['applied_prompt']}"], details=details
-        )
-
     return studio_answer(
-        router, scope="create", request=request, response_format=request.response_format, run=run
+        router,
+        scope="create",
+        request=request,
+        response_format=request.response_format,
+        run=lambda p, owner: create(p, owner, request),
     )
 
 

@@ -14,7 +14,6 @@ from imagestudio.api.views import JobView
 from imagestudio.models.records import JobStatus
 from imagestudio.notify.jobs import webhook_secret as job_webhook_secret
 from imagestudio.operations.jobs import cancel_job
-from imagestudio.operations.long_jobs import advance_job
 
 router = Router()
 
@@ -33,10 +32,11 @@ def list_jobs(
         str | None, Query(max_length=2048, description="next_cursor of the previous page")
     ] = None,
 ) -> JobPage:
-    jobs, next_cursor = ports().jobs.find(
+    p = ports()
+    jobs, next_cursor = p.jobs.find(
         caller(router).user_id, status=status, operation=operation, limit=limit, cursor=cursor
     )
-    return JobPage(jobs=[JobView.of(j) for j in jobs], next_cursor=next_cursor)
+    return JobPage(jobs=JobView.many(jobs, p), next_cursor=next_cursor)
 
 
 @router.get(
@@ -44,9 +44,7 @@ def list_jobs(
 )
 def get_job(job_id: Annotated[str, Path(max_length=64)]) -> JobView:
     p = ports()
-    owner = caller(router).user_id
-    # A job running at the provider is moved on by one poll when its owner checks it.
-    return JobView.of(advance_job(p, owner, p.jobs.get(owner, job_id)))
+    return JobView.of(p.jobs.get(caller(router).user_id, job_id), p)
 
 
 @router.delete(
@@ -56,7 +54,8 @@ def get_job(job_id: Annotated[str, Path(max_length=64)]) -> JobView:
     tags=["Jobs"],
 )
 def cancel(job_id: Annotated[str, Path(max_length=64)]) -> JobView:
-    return JobView.of(cancel_job(ports(), caller(router).user_id, job_id))
+    p = ports()
+    return JobView.of(cancel_job(p, caller(router).user_id, job_id), p)
 
 
 class WebhookSecret(BaseModel):

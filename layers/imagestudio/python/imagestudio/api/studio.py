@@ -25,7 +25,7 @@ from imagestudio.api.operation_views import (
     operation_response,
 )
 from imagestudio.models.records import OPEN_STATUSES
-from imagestudio.operations.core import StudioOutcome
+from imagestudio.operations.core import Outcome
 from imagestudio.ports import Ports
 
 STUDIO_RESPONSES: dict[int, OpenAPIResponse] = {
@@ -39,16 +39,6 @@ STUDIO_RESPONSES: dict[int, OpenAPIResponse] = {
         "content": {"application/json": {"model": OperationResponse}},
     },
 }
-
-
-def _view(outcome: StudioOutcome, p: Ports, response_format: ResponseFormat) -> OperationResponse:
-    view = operation_response(
-        outcome.result, p.blobs, response_format=response_format, notes=outcome.notes, details=outcome.details
-    )
-    if outcome.accepted:  # nothing is refunded yet: the credits stay reserved while the job runs
-        view.credits_refunded = 0
-        view.details["credits_reserved"] = outcome.result.job.credits_reserved
-    return view
 
 
 def _refresh(answer: OperationResponse, p: Ports, owner: str, response_format: ResponseFormat) -> None:
@@ -73,7 +63,7 @@ def studio_answer(
     scope: str,
     request: BaseModel,
     response_format: ResponseFormat,
-    run: Callable[[Ports, str], StudioOutcome],
+    run: Callable[[Ports, str], Outcome],
 ) -> Response[OperationResponse]:
     """Run a studio operation once per Idempotency-Key and answer 200, or 202 for a long job."""
     who = caller(route)
@@ -85,7 +75,7 @@ def studio_answer(
         p = ports()
         # With a key the answer is kept for replays: URLs only, inlined after (records stay small).
         fmt: ResponseFormat = "url" if key else response_format
-        return _view(run(p, who.user_id), p, fmt).model_dump(mode="json")
+        return operation_response(run(p, who.user_id), p.blobs, response_format=fmt).model_dump(mode="json")
 
     stored = run_idempotent(
         key,

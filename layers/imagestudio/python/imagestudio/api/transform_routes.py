@@ -14,8 +14,10 @@ from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
 from imagestudio.api.idempotency import HEADER, run_idempotent
 from imagestudio.api.views import JobView
-from imagestudio.catalog.pricing import Estimate
-from imagestudio.operations import transform
+from imagestudio.catalog.pricing import Estimate, estimate
+from imagestudio.errors import unknown_choice
+from imagestudio.models.requests import RequestModel
+from imagestudio.operations import registry
 from imagestudio.operations.transform import AvatarStudioRequest, ThreeDStudioRequest, VideoStudioRequest
 
 router = Router()
@@ -33,9 +35,9 @@ def _accepted(operation: str, request: BaseModel) -> Response[JobView]:
 
     def run() -> dict[str, Any]:
         p = ports()
-        return JobView.of(transform.start(p, who.user_id, operation, request, p.settings)).model_dump(
-            mode="json"
-        )
+        job = registry.get(operation).run(p, who.user_id, request).job
+        assert job is not None
+        return JobView.of(job, p).model_dump(mode="json")
 
     key = router.current_event.headers.get(HEADER)
     stored = run_idempotent(
@@ -89,7 +91,7 @@ def image_to_3d(request: ThreeDStudioRequest) -> Response[JobView]:
     return _accepted("image-to-3d", request)
 
 
-class TransformEstimateRequest(BaseModel):
+class TransformEstimateRequest(RequestModel):
     operation: str
     model: str | None = None
     resolution: str | None = None
@@ -103,10 +105,7 @@ class TransformEstimateRequest(BaseModel):
     tags=["Transform"],
 )
 def estimate_transform(request: TransformEstimateRequest) -> Estimate:
-    if request.operation not in transform.DEADLINE_MINUTES:
-        from imagestudio.errors import unknown_choice
-
-        raise unknown_choice("operation", request.operation, list(transform.DEADLINE_MINUTES), status=422)
-    body = request.model_dump(exclude_none=True, exclude={"operation"})
-    result: Estimate = transform.transform_estimate(request.operation, body)
-    return result
+    long = registry.long_operations()
+    if request.operation not in long:
+        raise unknown_choice("operation", request.operation, long, status=422)
+    return estimate(request.model_dump(exclude_none=True))

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from imagestudio import API_PREFIX
 from imagestudio.errors import NotFound
 from imagestudio.models.records import Asset, Collection, Job, Upload
+from imagestudio.ports import Ports
 from imagestudio.store.assets import AssetRepository
 from imagestudio.store.blobs import BlobStore
+
+#: what a job records for our own use only: S3 keys, the state machine's token, how to finish it
+INTERNAL_INPUTS = frozenset({"keys", "task_token", "finish", "managed_by", "polls", "provider_status"})
 
 
 class JobLinks(BaseModel):
@@ -17,18 +23,77 @@ class JobLinks(BaseModel):
     cancel_url: str
 
 
+class OutputView(BaseModel):
+    """One output, the same in an operation's answer and in GET jobs/{id}."""
+
+    asset_id: str
+    index: int
+    type: str = "image"
+    width: int | None
+    height: int | None
+    duration: float | None = None
+    bytes: int
+    mime: str
+    url: str
+    thumbnail_url: str | None = None
+    b64_json: str | None = Field(None, description="Only with response_format=b64_json, under the size cap.")
+    parent_asset_id: str | None = None
+
+    @classmethod
+    def of(cls, asset: Asset, blobs: BlobStore, index: int, b64_json: str | None = None) -> OutputView:
+        return cls(
+            asset_id=asset.id,
+            index=index,
+            type=asset.type,
+            width=asset.width,
+            height=asset.height,
+            duration=asset.duration,
+            bytes=asset.bytes,
+            mime=asset.mime,
+            url=blobs.download_url(asset.key),
+            thumbnail_url=blobs.download_url(asset.thumbnail_key) if asset.thumbnail_key else None,
+            b64_json=b64_json,
+            parent_asset_id=asset.parent_id,
+        )
+
+
 # Views drop what a client must not see (the owner, S3 keys): overridden as optional and excluded.
 Hidden = Field(None, exclude=True)
 
 
 class JobView(Job):
+    """A job as its owner sees it: finished outputs with download links (as the synchronous answer
+    lists them), the request's parameters without our internal keys, and links to act on it."""
+
     owner: SkipJsonSchema[str | None] = Hidden  # type: ignore[assignment]
+    outputs: list[OutputView] = Field(  # type: ignore[assignment]
+        default_factory=list,
+        description="Each output with a download URL (an asset since deleted is left out).",
+    )
     links: JobLinks
 
     @classmethod
-    def of(cls, job: Job) -> JobView:
+    def of(cls, job: Job, ports: Ports) -> JobView:
+        return cls.many([job], ports)[0]
+
+    @classmethod
+    def many(cls, jobs: list[Job], ports: Ports) -> list[JobView]:
+        """Views of one owner's jobs, their output assets read in one batch."""
+        wanted = [a for job in jobs for a in job.outputs]
+        assets = ports.assets.get_many(jobs[0].owner, wanted) if wanted else {}
+        return [cls._of(job, assets, ports.blobs) for job in jobs]
+
+    @classmethod
+    def links_of(cls, job: Job) -> JobLinks:
         url = f"{API_PREFIX}/jobs/{job.id}"
-        return cls(**job.model_dump(), links=JobLinks(status_url=url, cancel_url=url))
+        return JobLinks(status_url=url, cancel_url=url)
+
+    @classmethod
+    def _of(cls, job: Job, assets: dict[str, Asset], blobs: BlobStore) -> JobView:
+        fields: dict[str, Any] = job.model_dump(exclude={"outputs", "inputs"})
+        outputs = [OutputView.of(assets[a], blobs, i) for i, a in enumerate(job.outputs) if a in assets]
+        inputs = {k: v for k, v in job.inputs.items() if k not in INTERNAL_INPUTS}
+        return cls(**fields, inputs=inputs, outputs=outputs, links=cls.links_of(job))
 
 
 class AssetView(Asset):

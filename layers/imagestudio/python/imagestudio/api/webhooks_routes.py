@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from imagestudio import API_PREFIX
 from imagestudio.api.context import ports
 from imagestudio.notify.provider_webhooks import receive
+from imagestudio.operations import transform
 
 router = Router()
 
@@ -28,4 +29,8 @@ def provider_webhook(provider: Annotated[str, Path(max_length=40)]) -> dict[str,
     body = event.decoded_body or ""
     raw = body.encode() if isinstance(body, str) else body
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    return receive(ports(), provider, headers, raw)
+    p = ports()
+    provider_job_id = receive(p, provider, headers, raw)
+    if provider_job_id is None:
+        return {"duplicate": True, "webhook_id": headers.get("webhook-id")}
+    return transform.webhook(p, provider, provider_job_id, p.settings.poll_wait_scale)

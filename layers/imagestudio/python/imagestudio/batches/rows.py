@@ -19,7 +19,6 @@ validated against that operation's request model. No I/O here.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -32,39 +31,14 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import AliasChoices, BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from imagestudio.csvtext import EMPTY_CSV
 from imagestudio.errors import InvalidInput, unknown_choice
-from imagestudio.operations.control import ControlStudioRequest
-from imagestudio.operations.create import CreateRequest
-from imagestudio.operations.edit import EditStudioRequest
-from imagestudio.operations.social import SocialRequest
-from imagestudio.operations.transform import AvatarStudioRequest, ThreeDStudioRequest, VideoStudioRequest
-from imagestudio.operations.upscale import UpscaleStudioRequest
+from imagestudio.operations import registry
 
-OPERATIONS: dict[str, type[BaseModel]] = {
-    "create": CreateRequest,
-    "edit": EditStudioRequest,
-    "upscale": UpscaleStudioRequest,
-    "control": ControlStudioRequest,
-    "social": SocialRequest,
-    "image-to-video": VideoStudioRequest,
-    "talking-avatar": AvatarStudioRequest,
-    "image-to-3d": ThreeDStudioRequest,
-}
-LONG_OPERATIONS: frozenset[str] = frozenset({"image-to-video", "talking-avatar", "image-to-3d"})
-MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_COLUMNS = 64
 MAX_CELL_CHARS = 4000
-#: every inline (base64) media field across the request models
-INLINE_MEDIA_FIELDS: frozenset[str] = frozenset(
-    {"image", "mask", "style_image", "background_image", "lighting_image", "audio"}
-)
 #: set once for the whole batch, never per row
 EXCLUDED_FIELDS: frozenset[str] = frozenset({"response_format", "webhook_url"})
-#: per operation: column -> request field, where the field's own name is taken by the batch
-RENAMED_COLUMNS: dict[str, dict[str, str]] = {
-    "edit": {"edit_operation": "operation"},
-    "control": {"control_operation": "operation"},
-}
 LIST_SEPARATOR = "|"
 DELIMITERS = (",", ";", "\t", "|")
 PLACEHOLDER_ID = "01J..."
@@ -104,77 +78,6 @@ class ParsedBatch:
     columns: list[str] = field(default_factory=list)
 
 
-# --- decoding ------------------------------------------------------------------------------------
-
-_EMPTY = "The CSV is empty: give a header line with an 'operation' column, then one row per operation."
-_SAVE_AS_UTF8 = 'Save the file as "CSV UTF-8" (Excel: File > Save As > CSV UTF-8) and upload it again.'
-
-
-def decode_csv(data: bytes) -> str:
-    """The CSV's text: UTF-8 (with or without a BOM) or UTF-16 with a BOM."""
-    if len(data) > MAX_CSV_BYTES:
-        raise InvalidInput(
-            f"The CSV is {len(data):,} bytes; a batch CSV may be at most {MAX_CSV_BYTES // (1024 * 1024)} MB "
-            f"({MAX_CSV_BYTES:,} bytes). Split it into several batches.",
-            details={"bytes": len(data), "max_bytes": MAX_CSV_BYTES},
-        )
-    text = _decode(data)
-    if not text.strip():
-        raise InvalidInput(_EMPTY)
-    return text
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return _decode_utf8(data, start=len(codecs.BOM_UTF8))
-    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            return _decode_utf16(data[len(bom) :], codec)
-    if data.startswith(b"PK\x03\x04"):
-        raise InvalidInput(
-            "This is an Excel workbook (or another zip file), not a CSV. " + _SAVE_AS_UTF8,
-            details={"encoding": "zip"},
-        )
-    return _decode_utf8(data, start=0)
-
-
-def _decode_utf8(data: bytes, *, start: int) -> str:
-    nul = data.find(b"\x00", start)
-    if nul >= 0:
-        raise InvalidInput(
-            f"The CSV has a NUL byte at offset {nul}: it is probably not a text file (a spreadsheet or "
-            "another binary file) or UTF-16 text without a byte-order mark. " + _SAVE_AS_UTF8,
-            details={"offset": nul, "byte": "0x00"},
-        )
-    try:
-        return data[start:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = start + exc.start
-        bad = f"0x{data[offset]:02X}"
-        line = data.count(b"\n", 0, offset) + 1
-        raise InvalidInput(
-            f"The CSV is not UTF-8 text: byte {bad} at offset {offset} (line {line}) is not valid UTF-8 "
-            "(the file was probably saved in another encoding). " + _SAVE_AS_UTF8,
-            details={"offset": offset, "byte": bad, "line": line},
-        ) from None
-
-
-def _decode_utf16(data: bytes, codec: str) -> str:
-    try:
-        text = data.decode(codec)
-    except UnicodeDecodeError:
-        raise InvalidInput(
-            "The CSV starts with a UTF-16 byte-order mark but is not valid UTF-16 text. " + _SAVE_AS_UTF8,
-            details={"encoding": codec},
-        ) from None
-    if "\x00" in text:
-        raise InvalidInput(
-            "The CSV has NUL characters: it is probably not a text file. " + _SAVE_AS_UTF8,
-            details={"encoding": codec},
-        )
-    return text
-
-
 # --- columns and their types ---------------------------------------------------------------------
 
 
@@ -208,14 +111,31 @@ def _literal_values(annotation: Any) -> tuple[Any, ...]:
     return get_args(ann) if get_origin(ann) is Literal else ()
 
 
+def request_models() -> dict[str, type[BaseModel]]:
+    """Every operation a row can be (the registry's), with its request model."""
+    return {name: spec.request for name, spec in registry.batch_specs().items()}
+
+
+@cache
+def inline_media_fields() -> frozenset[str]:
+    """Every inline (base64) media field: one with an `_asset_id` twin (`image` pairs with `asset_id`)."""
+    names: set[str] = set()
+    for model in request_models().values():
+        fields = model.model_fields
+        names.update(n for n in fields if f"{n}_asset_id" in fields)
+        if "image" in fields and "asset_id" in fields:
+            names.add("image")
+    return frozenset(names)
+
+
 @cache
 def _columns(operation: str) -> dict[str, str]:
     """An operation's batch columns, in the request model's order: column -> request field."""
-    renamed = {fld: col for col, fld in RENAMED_COLUMNS.get(operation, {}).items()}
+    renamed = {fld: col for col, fld in registry.get(operation).batch_columns.items()}
     return {
         renamed.get(name, name): name
-        for name in OPERATIONS[operation].model_fields
-        if name not in INLINE_MEDIA_FIELDS and name not in EXCLUDED_FIELDS
+        for name in request_models()[operation].model_fields
+        if name not in inline_media_fields() and name not in EXCLUDED_FIELDS
     }
 
 
@@ -223,7 +143,7 @@ def _columns(operation: str) -> dict[str, str]:
 def _aliases(operation: str) -> dict[str, str]:
     """Every name a request field is accepted by (its own and its validation aliases) -> the field."""
     names: dict[str, str] = {}
-    for name, info in OPERATIONS[operation].model_fields.items():
+    for name, info in request_models()[operation].model_fields.items():
         names[name] = name
         alias = info.validation_alias
         choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
@@ -232,7 +152,7 @@ def _aliases(operation: str) -> dict[str, str]:
 
 
 def _field(operation: str, column: str) -> FieldInfo:
-    return OPERATIONS[operation].model_fields[_columns(operation)[column]]
+    return request_models()[operation].model_fields[_columns(operation)[column]]
 
 
 def _media_alternatives(operation: str, media: str) -> list[str]:
@@ -241,7 +161,7 @@ def _media_alternatives(operation: str, media: str) -> list[str]:
 
 
 def _valid_operations() -> str:
-    return ", ".join(OPERATIONS)
+    return ", ".join(request_models())
 
 
 # --- cells ---------------------------------------------------------------------------------------
@@ -330,7 +250,7 @@ def validate_row(row: int, values: dict[str, Any], *, from_csv: bool) -> BatchRo
     data = _request_data(row, operation, given, errors, from_csv=from_csv)
     bad_columns = {e.column for e in errors}
     try:
-        request = OPERATIONS[operation].model_validate(data)
+        request = request_models()[operation].model_validate(data)
     except ValidationError as exc:
         errors.extend(e for e in _model_errors(row, operation, exc, given) if e.column not in bad_columns)
         return errors
@@ -349,7 +269,7 @@ def _operation_of(row: int, given: dict[str, Any], errors: list[RowError]) -> st
         )
         return None
     name = str(value).strip().lower().replace("_", "-")
-    if name not in OPERATIONS:
+    if name not in request_models():
         errors.append(
             RowError(
                 row, "operation", f"Unknown operation '{_shown(value)}': use one of {_valid_operations()}."
@@ -384,7 +304,7 @@ def _not_a_column(operation: str, column: str) -> str:
     if column in EXCLUDED_FIELDS:
         return f"'{column}' is set for the whole batch, not per row: leave the column empty or remove it."
     media = _aliases(operation).get(column)
-    if media in INLINE_MEDIA_FIELDS:
+    if media in inline_media_fields():
         alternatives = " or ".join(f"'{c}'" for c in _media_alternatives(operation, media))
         return (
             f"A batch takes no inline {media.replace('_', ' ')} ('{column}'): upload it first and give "
@@ -432,7 +352,7 @@ def parse_csv(text: str, *, max_rows: int) -> ParsedBatch:
     delimiter = sniff_delimiter(text)
     records = _records(text, delimiter)
     if not records:
-        raise InvalidInput(_EMPTY)
+        raise InvalidInput(EMPTY_CSV)
     columns = _header(records[0][1], delimiter)
     data = records[1:]
     _check_row_count(len(data), max_rows, "rows")
@@ -557,7 +477,7 @@ def _no_operation_message(names: list[str], delimiter: str) -> str:
         f"The CSV has no 'operation' column: the first line must be a header with an 'operation' column "
         f"and the request's field names (columns found: {found}; delimiter {_delimiter_name(delimiter)})."
     )
-    if any(name.replace("_", "-") in OPERATIONS for name in names):
+    if any(name.replace("_", "-") in request_models() for name in names):
         message += " The first line looks like data: the header line is probably missing."
     return message
 
@@ -589,7 +509,7 @@ def column_docs(operation: str) -> list[dict[str, Any]]:
         }
     ]
     for column, name in _columns(operation).items():
-        info = OPERATIONS[operation].model_fields[name]
+        info = request_models()[operation].model_fields[name]
         required = info.is_required()
         docs.append(
             {
@@ -604,8 +524,8 @@ def column_docs(operation: str) -> list[dict[str, Any]]:
 
 
 def _known(operation: str) -> None:
-    if operation not in OPERATIONS:
-        raise unknown_choice("operation", operation, list(OPERATIONS), status=422)
+    if operation not in request_models():
+        raise unknown_choice("operation", operation, list(request_models()), status=422)
 
 
 def _type_label(annotation: Any) -> str:
@@ -625,7 +545,7 @@ _MEDIA_ID = re.compile(r"(?:(?P<media>\w+)_)?(?P<way>asset|upload)_id")
 def _description(operation: str, column: str, info: FieldInfo) -> str:
     text = info.description or ""
     media_id = _MEDIA_ID.fullmatch(column)
-    if media_id and (media_id["media"] or "image") in INLINE_MEDIA_FIELDS:
+    if media_id and (media_id["media"] or "image") in inline_media_fields():
         text = _media_id_description(operation, media_id["media"] or "image", media_id["way"])
     kind = _kind(info.annotation)
     if kind == "list":

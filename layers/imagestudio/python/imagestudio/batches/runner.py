@@ -12,25 +12,15 @@ import contextlib
 import logging
 from typing import Any
 
-from pydantic import BaseModel
-
 from imagestudio import download_path
 from imagestudio.batches.manifest import MANIFEST_COLUMNS, manifest_csv, manifest_json
-from imagestudio.batches.rows import LONG_OPERATIONS, OPERATIONS
 from imagestudio.config import Settings
 from imagestudio.errors import DomainError, NotFound
 from imagestudio.models.batches import ROW_ENDED, Batch, BatchRowRecord, RowStatus
 from imagestudio.models.records import ErrorInfo, Job, utcnow
 from imagestudio.notify.batches import batch_ended
-from imagestudio.operations import transform
-from imagestudio.operations.control import control
-from imagestudio.operations.core import StudioOutcome, error_info
-from imagestudio.operations.create import create
-from imagestudio.operations.edit import edit
-from imagestudio.operations.jobs import cancel_job
-from imagestudio.operations.long_jobs import advance_job
-from imagestudio.operations.social import optimize
-from imagestudio.operations.upscale import upscale
+from imagestudio.operations import registry, transform
+from imagestudio.operations.jobs import cancel_job, error_info
 from imagestudio.ports import Ports
 
 log = logging.getLogger(__name__)
@@ -46,16 +36,6 @@ def begin(ports: Ports, owner: str, batch_id: str) -> dict[str, Any]:
             expected_status={"queued"},
         )
     return {"status": batch.status}
-
-
-def _short(ports: Ports, owner: str, operation: str, request: BaseModel) -> StudioOutcome | list[str]:
-    if operation == "create":
-        result, details = create(ports, owner, request)  # type: ignore[arg-type]
-        return StudioOutcome(result=result, details=details)
-    if operation == "social":
-        return [o.asset.id for o in optimize(ports, owner, request).outputs]  # type: ignore[arg-type]
-    run = {"edit": edit, "upscale": upscale, "control": control}[operation]
-    return run(ports, owner, request)  # type: ignore[operator]
 
 
 def _end(ports: Ports, row: BatchRowRecord, owner: str, status: RowStatus, **changes: Any) -> dict[str, Any]:
@@ -101,13 +81,10 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
     started = row.model_copy(update={"status": "running", "started_at": utcnow()})
     if ports.batches.update_row(started, expected={"pending"}) is None:
         return DONE
-    request = OPERATIONS[row.operation].model_validate(row.request)
+    spec = registry.get(row.operation)
+    request = spec.request.model_validate(row.request)
     try:
-        if row.operation in LONG_OPERATIONS:  # its provider-job machine runs it; this row waits for it
-            job = transform.start(ports, owner, row.operation, request, settings)
-            ports.batches.update_row(started.model_copy(update={"job_id": job.id}), expected={"running"})
-            return _waiting(settings, owner, job.id, 0)
-        outcome = _short(ports, owner, row.operation, request)
+        outcome = spec.run(ports, owner, request)  # the API's own operation, as its own job
     except DomainError as exc:
         info = ErrorInfo(code=exc.code, message=exc.message)
         job_id = exc.details.get("job_id") if isinstance(exc.details, dict) else None
@@ -124,11 +101,11 @@ def run_row(ports: Ports, settings: Settings, owner: str, batch_id: str, number:
         log.exception("batch %s row %s failed", batch_id, number)
         info = error_info(exc)
         return _end(ports, started, owner, "failed", error=info)
-    if isinstance(outcome, list):
-        return _end(ports, started, owner, "succeeded", outputs=outcome)
-    job = outcome.result.job
+    job = outcome.job
+    if job is None:  # our own compute (social export): no job, nothing charged
+        return _end(ports, started, owner, "succeeded", outputs=[a.id for a in outcome.assets])
     started = started.model_copy(update={"job_id": job.id})
-    if outcome.accepted:  # relight, creative upscale: the provider works on; the machine checks it
+    if outcome.accepted:  # a provider job on its own state machine: this row waits for it
         ports.batches.update_row(started, expected={"running"})
         return _waiting(settings, owner, job.id, 0)
     return _from_job(ports, owner, started, job)
@@ -151,11 +128,11 @@ def _follow(
 def check_row(
     ports: Ports, settings: Settings, owner: str, batch_id: str, number: int, checks: int
 ) -> dict[str, Any]:
-    """One check of a row whose job runs at the provider (poll-on-read jobs move on here)."""
+    """One check of a row whose job runs at the provider (its own state machine moves the job on)."""
     row = ports.batches.row(batch_id, number)
     if row.status in ROW_ENDED or not row.job_id:
         return DONE
-    job = advance_job(ports, owner, ports.jobs.get(owner, row.job_id))
+    job = ports.jobs.get(owner, row.job_id)
     if job.is_open and ports.batches.get(owner, batch_id).status in ("canceling", "canceled"):
         # A row that opened its job while the batch was being canceled: the cancel did not see the job.
         with contextlib.suppress(DomainError):

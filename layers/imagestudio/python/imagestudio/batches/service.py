@@ -16,23 +16,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from imagestudio.batches.quote import USAGE_OPERATION, RowQuote, quote_row
-from imagestudio.batches.rows import (
-    MAX_CSV_BYTES,
-    BatchRow,
-    ParsedBatch,
-    RowError,
-    decode_csv,
-    parse_csv,
-    parse_items,
-)
+from imagestudio.batches.quote import RowQuote, quote_row
+from imagestudio.batches.rows import BatchRow, ParsedBatch, RowError, parse_csv, parse_items
 from imagestudio.catalog import format_usd
 from imagestudio.config import Settings
+from imagestudio.csvtext import MAX_CSV_BYTES, decode_csv
 from imagestudio.errors import Conflict, DomainError, InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.models.batches import Batch, BatchRowRecord
 from imagestudio.models.records import ErrorInfo, utcnow
 from imagestudio.notify.webhooks import check_webhook_url
+from imagestudio.operations import registry
 from imagestudio.operations.jobs import cancel_job
 from imagestudio.ports import Ports
 from imagestudio.schedules import ScheduleError, parse_schedule
@@ -145,8 +139,9 @@ def _plan_refusals(ports: Ports, owner: str, quotes: list[RowQuote], credits: in
     the ledger's own 402/429 errors, one per operation that does not fit."""
     counts: dict[str, int] = {}
     for q in quotes:
-        if q.operation in USAGE_OPERATION:
-            counts[USAGE_OPERATION[q.operation]] = counts.get(USAGE_OPERATION[q.operation], 0) + q.count
+        usage = registry.get(q.operation).usage
+        if usage is not None:
+            counts[usage] = counts.get(usage, 0) + q.count
     refusals: list[DomainError] = []
     for operation, count in counts.items():
         try:

@@ -1,4 +1,5 @@
-"""Incoming provider webhooks (callback mode): verified, de-duplicated, then the job moves on.
+"""Incoming provider webhooks (callback mode): verified and de-duplicated here; the caller (the
+webhooks route) then moves the job on.
 
 Signatures follow the Standard Webhooks scheme (notify/signing.py): HMAC-SHA256 over
 "{webhook-id}.{webhook-timestamp}.{body}" with the provider's signing secret, timestamps within
@@ -10,14 +11,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from imagestudio.catalog import get_catalog
 from imagestudio.config import Settings
 from imagestudio.errors import DomainError, InvalidInput
 from imagestudio.notify.signing import verify
 from imagestudio.notify.webhooks import ReplayGuard
-from imagestudio.operations import transform
 from imagestudio.ports import Ports
 from imagestudio.providers import keys
 
@@ -35,7 +34,8 @@ def provider_secret(provider: str, settings: Settings) -> bytes:
 
 def receive(
     ports: Ports, provider: str, headers: dict[str, str], body: bytes, *, now: int | None = None
-) -> dict[str, Any]:
+) -> str | None:
+    """The provider job a verified, first-time webhook is about; None for a repeated delivery."""
     get_catalog().provider(provider)  # an unknown provider is a 404 naming the known ones
     settings = ports.settings
     message_id = headers.get("webhook-id", "")
@@ -51,10 +51,10 @@ def receive(
         now=now if now is not None else int(time.time()),
     )
     if not ReplayGuard(settings.idempotency_table).first_delivery(provider, message_id):
-        return {"duplicate": True, "webhook_id": message_id}
+        return None
     try:
         payload = json.loads(body)
         provider_job_id = str((payload.get("data") or payload)["id"])
     except (ValueError, KeyError, TypeError, AttributeError):
         raise InvalidInput("The webhook body must be JSON with the provider job's 'id'.") from None
-    return transform.webhook(ports, provider, provider_job_id, settings.poll_wait_scale)
+    return provider_job_id

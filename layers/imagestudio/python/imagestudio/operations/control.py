@@ -9,26 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, Field
 
 from imagestudio.catalog import get_catalog
 from imagestudio.catalog.models import ControlOperationName
-from imagestudio.catalog.pricing import estimate
 from imagestudio.errors import InvalidInput
-from imagestudio.operations.core import OutputMeta, StudioOutcome, model_unit, run_operation
-from imagestudio.operations.edit import (
-    MAX_PROMPT,
-    MAX_SEED,
-    OutputFormat,
-    ResponseFormat,
+from imagestudio.models.requests import MAX_PROMPT, MAX_SEED, OutputFormat, RequestModel, ResponseFormat
+from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_operation
+from imagestudio.operations.inputs import (
     describe,
     given,
     media_of,
     optional_image,
-    price_of,
     quoted,
+    resolve_input_image,
 )
-from imagestudio.operations.inputs import resolve_input_image
+from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
 from imagestudio.ports import Ports
 from imagestudio.providers.base import CallResult, ControlRequest, Provider
 from imagestudio.providers.registry import Candidate
@@ -41,10 +37,8 @@ def _strength(description: str) -> Any:
     return Field(None, ge=0, le=1, description=description)
 
 
-class ControlStudioRequest(BaseModel):
+class ControlStudioRequest(RequestModel):
     """Body of POST control. Give each image one way: inline, by asset id or by upload id."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     operation: ControlOperationName
     image: str | None = Field(
@@ -77,7 +71,11 @@ class ControlStudioRequest(BaseModel):
     response_format: ResponseFormat = "url"
 
 
-def control(ports: Ports, owner: str, request: ControlStudioRequest) -> StudioOutcome:
+def price(request: ControlStudioRequest, facts: InputFacts) -> Quote:
+    return quote_of({"operation": "control", "control_operation": request.operation})
+
+
+def control(ports: Ports, owner: str, request: ControlStudioRequest) -> Outcome:
     catalog = get_catalog()
     op = catalog.control_operation(request.operation)
     inputs_spec = {("image" if i.name == "init_image" else i.name): i for i in op.inputs}
@@ -144,7 +142,6 @@ def control(ports: Ports, owner: str, request: ControlStudioRequest) -> StudioOu
             f"{op.id} cannot take a {w}x{h} image: {problem}.",
             details={"field": "image", "width": w, "height": h},
         )
-    price = price_of(estimate({"operation": "control", "control_operation": op.id}))
     size = None if op.id == "style" else (w, h)
     to_provider = ControlRequest(
         operation=op.id,
@@ -168,11 +165,17 @@ def control(ports: Ports, owner: str, request: ControlStudioRequest) -> StudioOu
         return provider.control(to_provider)
 
     unit = model_unit(spec.provider, spec.id, call, size)
-    result = run_operation(
+    details: dict[str, Any] = {
+        "control_operation": op.id,
+        "strengths": strengths,
+        "input": {"width": w, "height": h, "source": source.source},
+        "aspect_ratio": to_provider.aspect_ratio,
+    }
+    return run_operation(
         ports,
         owner,
         operation="control",
-        price=price,
+        price=price(request, InputFacts(width=w, height=h)).price,
         units=[unit],
         meta=OutputMeta(
             operation="control",
@@ -202,11 +205,18 @@ def control(ports: Ports, owner: str, request: ControlStudioRequest) -> StudioOu
         },
         provider=spec.provider,
         model=spec.id,
+        notes=notes,
+        details=details,
     )
-    details: dict[str, Any] = {
-        "control_operation": op.id,
-        "strengths": strengths,
-        "input": {"width": w, "height": h, "source": source.source},
-        "aspect_ratio": to_provider.aspect_ratio,
-    }
-    return StudioOutcome(result, notes, details)
+
+
+SPEC = register(
+    OperationSpec(
+        name="control",
+        request=ControlStudioRequest,
+        run=control,
+        price=price,
+        usage="control",
+        batch_columns={"control_operation": "operation"},
+    )
+)

@@ -16,21 +16,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from imagestudio.errors import DomainError, ProviderError
-from imagestudio.ids import new_id
-from imagestudio.imaging.output import EXT, encode, exact_size, open_image
 from imagestudio.models.records import Asset, ErrorInfo, Job, utcnow
-from imagestudio.operations.asset_files import store_asset_files
-from imagestudio.operations.jobs import fail_job, open_job, succeed_job
-from imagestudio.operations.tagging import tagged
+from imagestudio.operations.finisher import Finish, store_output
+from imagestudio.operations.jobs import error_info, fail_job, open_job, succeed_job
 from imagestudio.ports import Ports
-from imagestudio.providers import http as provider_http
+from imagestudio.providers import registry
 from imagestudio.providers.base import (
     CallResult,
     Failed,
-    Output,
     Provider,
     ProviderUnavailable,
     Running,
@@ -78,6 +74,18 @@ class OutputMeta:
     parent: Asset | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def finish(self, unit: Unit) -> Finish:
+        return Finish(
+            operation=self.operation,
+            source=self.source,
+            output_format=self.output_format,
+            prompt=self.prompt,
+            parent_id=self.parent.id if self.parent else None,
+            width=unit.width,
+            height=unit.height,
+            metadata=self.metadata,
+        )
+
 
 @dataclass(frozen=True)
 class Price:
@@ -95,15 +103,26 @@ class UnitResult:
 
 
 @dataclass
-class OperationResult:
-    job: Job
+class Outcome:
+    """What every operation returns, whichever way it ran: its job (None only for the free social
+    export, which runs on our compute and opens none), each unit's outputs or error, what was
+    estimated and charged, and what to tell the user. A job still open is a long job the client
+    follows (answered 202)."""
+
+    job: Job | None
     units: list[UnitResult]
     estimated: Price
     charged: int
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def refunded(self) -> int:
-        return self.estimated.credits - self.charged
+        return 0 if self.accepted else self.estimated.credits - self.charged
+
+    @property
+    def accepted(self) -> bool:
+        return self.job is not None and self.job.is_open
 
     @property
     def assets(self) -> list[Asset]:
@@ -135,61 +154,6 @@ def settle_inline(
         wait = polled.poll_after
 
 
-def output_bytes(provider_name: str, output: Output) -> bytes:
-    if output.data is not None:
-        return output.data
-    if output.url:
-        data, _ = provider_http.download(provider_name, output.url)
-        return data
-    raise ProviderError(f"{provider_name} returned an output without data or URL.")
-
-
-def store_image(
-    ports: Ports,
-    owner: str,
-    job: Job,
-    data: bytes,
-    meta: OutputMeta,
-    unit: Unit,
-    served: Candidate,
-    cost: int,
-) -> Asset:
-    image = exact_size(open_image(data), unit.width, unit.height)
-    encoded, mime = encode(image, meta.output_format)
-    asset_id = new_id()
-    files = store_asset_files(
-        ports, owner, asset_id, data=encoded, mime=mime, extension=EXT[meta.output_format], pixels=image
-    )
-    asset = Asset(
-        id=asset_id,
-        owner=owner,
-        type="image",
-        key=files.key,
-        thumbnail_key=files.thumbnail_key,
-        mime=mime,
-        bytes=len(encoded),
-        width=image.width,
-        height=image.height,
-        prompt=meta.prompt,
-        provider=served.provider,
-        model=served.model,
-        operation=meta.operation,
-        job_id=job.id,
-        cost_credits=cost,
-        source=meta.source,
-        parent_id=meta.parent.id if meta.parent else None,
-        metadata={**meta.metadata, "variation": unit.index},
-    )
-    return ports.assets.create(tagged(asset, image))
-
-
-def error_info(exc: Exception) -> ErrorInfo:
-    if isinstance(exc, DomainError):
-        return ErrorInfo(code=exc.code, message=exc.message)
-    log.exception("unit failed unexpectedly")
-    return ErrorInfo(code="internal_error", message="This output failed on our side.")
-
-
 def charge_for(price: Price, delivered: int, total: int) -> int:
     """Credits for `delivered` of `total` units: the exact share of the estimated US$, rounded up once."""
     if delivered == total:
@@ -210,7 +174,9 @@ def run_operation(
     model: str | None = None,
     quality: str | None = None,
     wavespeed_calls: int = 0,
-) -> OperationResult:
+    notes: list[str] | None = None,
+    details: dict[str, Any] | None = None,
+) -> Outcome:
     job = open_job(
         ports,
         owner,
@@ -235,10 +201,20 @@ def run_operation(
             )
             outcome.served_by = served.served_by
             outcome.fallback_reason = served.fallback_reason
+            by = served.served_by
             for output in served.result.outputs:
-                data = output_bytes(served.served_by.provider, output)
                 outcome.assets.append(
-                    store_image(ports, owner, job, data, meta, unit, served.served_by, per_unit)
+                    store_output(
+                        ports,
+                        owner,
+                        job,
+                        output,
+                        meta.finish(unit),
+                        provider=by.provider,
+                        model=by.model,
+                        cost=per_unit,
+                        index=unit.index,
+                    )
                 )
         except Exception as exc:
             outcome.error = error_info(exc)
@@ -263,26 +239,28 @@ def run_operation(
         extra["inputs"] = {**inputs, "fallback": fallback}
     if not delivered:
         error = first_error[0] if first_error else ProviderError("No output was produced.")
-        info = error_info(error)
-        job = fail_job(ports, owner, job.id, code=info.code, message=info.message, **extra)
-        if isinstance(error, DomainError):
-            error.details = {**error.details, "job_id": job.id, "credits_charged": 0}
-            raise error
-        raise ProviderError(info.message, details={"job_id": job.id, "credits_charged": 0})
+        _fail_and_raise(ports, owner, job, error, **extra)
     charged = charge_for(price, len(delivered), len(units))
     assets = [a.id for r in results for a in r.assets]
     job = succeed_job(ports, owner, job.id, actual_credits=charged, outputs=assets, **extra)
-    return OperationResult(job=job, units=results, estimated=price, charged=job.credits_captured)
+    return Outcome(
+        job=job,
+        units=results,
+        estimated=price,
+        charged=job.credits_captured,
+        notes=notes if notes is not None else [],
+        details=details if details is not None else {},
+    )
 
 
-@dataclass
-class StudioOutcome:
-    """What a studio operation gives its route: the result, and what to tell the user."""
-
-    result: OperationResult
-    notes: list[str] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-    accepted: bool = False  # a long job: answered 202 while the provider works; follow the job
+def _fail_and_raise(ports: Ports, owner: str, job: Job, error: Exception, **fields: Any) -> NoReturn:
+    """Fail the job (every reserved credit back) and raise the error with the job's id attached."""
+    info = error_info(error)
+    job = fail_job(ports, owner, job.id, code=info.code, message=info.message, **fields)
+    if isinstance(error, DomainError):
+        error.details = {**error.details, "job_id": job.id, "credits_charged": 0}
+        raise error
+    raise ProviderError(info.message, details={"job_id": job.id, "credits_charged": 0}) from error
 
 
 def submit_long_job(
@@ -297,10 +275,13 @@ def submit_long_job(
     provider: str,
     model: str,
     wavespeed_calls: int = 0,
-) -> OperationResult:
-    """Open the job (credits reserved), submit the provider job and record it on the job (running,
-    provider_job_id). Nothing is polled here. A provider that answers at once after all is stored
-    and charged like any operation; one that fails fails the job and returns the credits."""
+    notes: list[str] | None = None,
+    details: dict[str, Any] | None = None,
+) -> Outcome:
+    """Open the job (credits reserved), submit the provider job, record it on the job (running,
+    provider_job_id) and hand it to the provider-job state machine, which polls it (or waits for the
+    provider's webhook) and finishes it through the finisher. A provider that answers at once after
+    all is stored and charged like any operation; any failure fails the job and returns the credits."""
     job = open_job(
         ports,
         owner,
@@ -312,30 +293,21 @@ def submit_long_job(
         model=model,
         wavespeed_calls=wavespeed_calls,
     )
+    outcome = Outcome(job, [], price, 0, notes if notes is not None else [], details or {})
     try:
         served = call_with_fallback(unit.candidates, unit.call)
         by = served.served_by
-        # What finishing the job later needs (operations/long_jobs.py): how to store its outputs.
-        finish = {
-            "operation": meta.operation,
-            "source": meta.source,
-            "output_format": meta.output_format,
-            "prompt": meta.prompt,
-            "parent_id": meta.parent.id if meta.parent else None,
-            "width": unit.width,
-            "height": unit.height,
-            "metadata": meta.metadata,
-        }
         extra: dict[str, Any] = {
             "provider": by.provider,
             "model": by.model,
-            "inputs": {**inputs, "finish": finish},
+            "inputs": {**inputs, "finish": meta.finish(unit).as_inputs()},
         }
         if served.fallback_reason:
             extra["inputs"]["fallback"] = served.fallback_reason
         result = served.result
         if isinstance(result, Submitted):
-            job = ports.jobs.transition(
+            ports.jobs.map_provider_job(by.provider, result.provider_job_id, owner, job.id)
+            outcome.job = ports.jobs.transition(
                 owner,
                 job.id,
                 from_statuses={"queued"},
@@ -344,28 +316,43 @@ def submit_long_job(
                 started_at=utcnow(),
                 **extra,
             )
-            return OperationResult(job=job, units=[], estimated=price, charged=0)
+            ports.workflows.start(
+                ports.settings.provider_job_state_machine, job.id, {"job_id": job.id, "owner": owner}
+            )
+            return outcome
         assets = [
-            store_image(ports, owner, job, output_bytes(by.provider, o), meta, unit, by, price.credits)
+            store_output(
+                ports,
+                owner,
+                job,
+                o,
+                meta.finish(unit),
+                provider=by.provider,
+                model=by.model,
+                cost=price.credits,
+            )
             for o in result.outputs
         ]
         if not assets:
             raise ProviderError(f"{by.provider} returned no output.")
     except Exception as exc:
-        info = error_info(exc)
-        job = fail_job(ports, owner, job.id, code=info.code, message=info.message)
-        if isinstance(exc, DomainError):
-            exc.details = {**exc.details, "job_id": job.id, "credits_charged": 0}
-            raise
-        raise ProviderError(info.message, details={"job_id": job.id, "credits_charged": 0}) from exc
-    job = succeed_job(
+        if outcome.job is not None and outcome.job.provider_job_id:
+            _cancel_quietly(outcome.job.provider or provider, outcome.job.provider_job_id)
+        _fail_and_raise(ports, owner, job, exc)
+    outcome.job = succeed_job(
         ports, owner, job.id, actual_credits=price.credits, outputs=[a.id for a in assets], **extra
     )
-    units = [UnitResult(index=unit.index, assets=assets, served_by=by)]
-    return OperationResult(job=job, units=units, estimated=price, charged=job.credits_captured)
+    outcome.units = [UnitResult(index=unit.index, assets=assets, served_by=by)]
+    outcome.charged = outcome.job.credits_captured
+    return outcome
 
 
-# ----------------------------------------------------------------------------- masks
+def _cancel_quietly(provider: str, provider_job_id: str) -> None:
+    """A provider job we cannot follow (its machine did not start) is asked to stop: nobody pays for it."""
+    try:
+        registry.provider(provider).cancel(provider_job_id)
+    except Exception:
+        log.warning("provider %s did not cancel %s", provider, provider_job_id, exc_info=True)
 
 
 def run_single_unit(
@@ -384,7 +371,7 @@ def run_single_unit(
     notes: list[str],
     details: dict[str, Any],
     wavespeed_calls: int = 0,
-) -> StudioOutcome:
+) -> Outcome:
     """A one-output studio operation: run now, or submit as a long job the client follows (202)."""
     common: dict[str, Any] = {
         "operation": operation,
@@ -394,11 +381,14 @@ def run_single_unit(
         "provider": provider,
         "model": model,
         "wavespeed_calls": wavespeed_calls,
+        "notes": notes,
+        "details": details,
     }
     if long_job:
-        result = submit_long_job(ports, owner, unit=unit, **common)
-        if result.job.is_open:
-            notes.append(f"{label} runs as a long job; follow status_url ({result.job.id}) for its result.")
-            return StudioOutcome(result, notes, details, accepted=True)
-        return StudioOutcome(result, notes, details)
-    return StudioOutcome(run_operation(ports, owner, units=[unit], **common), notes, details)
+        outcome = submit_long_job(ports, owner, unit=unit, **common)
+        if outcome.accepted:
+            assert outcome.job is not None
+            notes.append(f"{label} runs as a long job; follow status_url ({outcome.job.id}) for its result.")
+            details["credits_reserved"] = outcome.job.credits_reserved
+        return outcome
+    return run_operation(ports, owner, units=[unit], **common)

@@ -8,17 +8,17 @@ tier's other models are the fallbacks. Variation i uses seed + i and runs concur
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from imagestudio.catalog import get_catalog
 from imagestudio.catalog.models import parse_aspect_ratio
-from imagestudio.catalog.pricing import GenerateEstimateRequest, estimate, resolve_generation_model
+from imagestudio.catalog.pricing import GenerateEstimateRequest, resolve_generation_model
 from imagestudio.errors import InvalidInput
 from imagestudio.models.records import Persona
-from imagestudio.operations.core import OperationResult, OutputMeta, Price, Unit, run_operation
+from imagestudio.operations.core import Outcome, OutputMeta, Unit, run_operation
+from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
 from imagestudio.ports import Ports
 from imagestudio.providers.base import GenerateRequest, Provider
 from imagestudio.providers.registry import Candidate
@@ -140,9 +140,21 @@ def candidates_for(
     }
 
 
-def create(ports: Ports, owner: str, request: CreateRequest) -> tuple[OperationResult, dict[str, Any]]:
+def _template(request: CreateRequest) -> Any:
+    return get_catalog().template(request.template_id, status=422) if request.template_id else None
+
+
+def price(request: CreateRequest, facts: InputFacts) -> Quote:
+    """The first candidate's price for every variation (a fallback is never charged more)."""
+    template = _template(request)
+    candidates, _ = candidates_for(request, template.quality if template else None)
+    n = request.num_variations
+    return quote_of({"operation": "generate", "model": candidates[0].model, "num_variations": n}, count=n)
+
+
+def create(ports: Ports, owner: str, request: CreateRequest) -> Outcome:
     catalog = get_catalog()
-    template = catalog.template(request.template_id, status=422) if request.template_id else None
+    template = _template(request)
     width, height, sized_by = resolve_size(request, (template.width, template.height) if template else None)
     # Templates fill only what the request left empty (fields_set: what the client really sent).
     style = request.style_preset if "style_preset" in request.model_fields_set else None
@@ -163,10 +175,6 @@ def create(ports: Ports, owner: str, request: CreateRequest) -> tuple[OperationR
     if len(prompt) > MAX_PROMPT * 2:
         raise InvalidInput("The prompt with persona and style is too long: shorten the prompt.")
 
-    price_estimate = estimate(
-        {"operation": "generate", "model": candidates[0].model, "num_variations": request.num_variations}
-    )
-    price = Price(credits=price_estimate.credits, usd=Decimal(str(price_estimate.usd)))
     base_seed = seed_for(request.prompt, request.seed)
 
     def call_for(i: int) -> Any:
@@ -194,11 +202,22 @@ def create(ports: Ports, owner: str, request: CreateRequest) -> tuple[OperationR
         for i in range(request.num_variations)
     ]
     wavespeed = sum(1 for _ in units) if candidates[0].provider == "wavespeed" else 0
-    result = run_operation(
+    details = {
+        "applied_prompt": prompt,
+        "negative_prompt": negative,
+        "width": width,
+        "height": height,
+        "sized_by": sized_by,
+        "style_preset": style,
+        "seeds": [base_seed + i for i in range(request.num_variations)],
+        "model_chosen_by": chosen.get("chosen_by"),
+        "template_id": template.id if template else None,
+    }
+    return run_operation(
         ports,
         owner,
         operation="generate",
-        price=price,
+        price=price(request, InputFacts()).price,
         units=units,
         meta=OutputMeta(
             operation="create",
@@ -217,16 +236,11 @@ def create(ports: Ports, owner: str, request: CreateRequest) -> tuple[OperationR
         model=candidates[0].model,
         quality=str(chosen.get("tier") or chosen.get("quality") or "") or None,
         wavespeed_calls=wavespeed,
+        notes=[f"Prompt applied: {prompt}"],
+        details=details,
     )
-    details = {
-        "applied_prompt": prompt,
-        "negative_prompt": negative,
-        "width": width,
-        "height": height,
-        "sized_by": sized_by,
-        "style_preset": style,
-        "seeds": [base_seed + i for i in range(request.num_variations)],
-        "model_chosen_by": chosen.get("chosen_by"),
-        "template_id": template.id if template else None,
-    }
-    return result, details
+
+
+SPEC = register(
+    OperationSpec(name="create", request=CreateRequest, run=create, price=price, usage="generate")
+)

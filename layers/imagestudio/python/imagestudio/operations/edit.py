@@ -12,47 +12,41 @@
   provider job submitted and recorded on the job (running, provider_job_id), and the answer is 202
   with the job's links. Nothing polls inside the request.
 
-Also here, for the Upscale and Control studios: `StudioOutcome`, the optional-image and media
-helpers and `submit_long_job` (an operation whose provider answers with a job to poll).
 """
 
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 from typing import Any, Literal
 
 from PIL import Image
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, Field
 
 from imagestudio.catalog import get_catalog
 from imagestudio.catalog.edit_recommend import recommend_edit_model
 from imagestudio.catalog.models import EditOperationName
-from imagestudio.catalog.pricing import Estimate, estimate, resolve_edit_model
-from imagestudio.errors import DomainError, InvalidInput
+from imagestudio.catalog.pricing import resolve_edit_model
+from imagestudio.errors import InvalidInput
 from imagestudio.imaging.output import open_image
 from imagestudio.imaging.verify import VerifiedImage
-from imagestudio.models.records import ErrorInfo
-from imagestudio.operations.core import (
-    OutputMeta,
-    Price,
-    StudioOutcome,
-    model_unit,
-    output_bytes,
-    run_single_unit,
-    settle_inline,
+from imagestudio.models.requests import MAX_PROMPT, MAX_SEED, OutputFormat, RequestModel, ResponseFormat
+from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_single_unit, settle_inline
+from imagestudio.operations.finisher import output_bytes
+from imagestudio.operations.inputs import (
+    describe,
+    given,
+    media_of,
+    optional_image,
+    quoted,
+    resolve_input_image,
 )
-from imagestudio.operations.inputs import InputImage, resolve_input_image
+from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
 from imagestudio.ports import Ports
 from imagestudio.providers.base import CallResult, Media, Output, Provider, Succeeded
 from imagestudio.providers.base import EditRequest as ProviderEditRequest
 from imagestudio.providers.registry import Candidate
 
-MAX_PROMPT = 10_000
-MAX_SEED = 4_294_967_294
 MAX_EXPAND = 2048  # outpaint: pixels a side may grow by
-OutputFormat = Literal["png", "jpeg", "webp"]
-ResponseFormat = Literal["url", "b64_json"]
 Priority = Literal["cost", "balanced", "quality"]
 LIGHT_DIRECTIONS = ("left", "right", "above", "below")
 
@@ -95,10 +89,8 @@ def _id_field(description: str) -> Any:
     return Field(None, max_length=64, description=description)
 
 
-class EditStudioRequest(BaseModel):
+class EditStudioRequest(RequestModel):
     """Body of POST edit/process. Give each image one way: inline, by asset id or by upload id."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     operation: EditOperationName = Field(description="The edit; GET edit/operations lists their inputs.")
     image: str | None = Field(
@@ -158,78 +150,6 @@ class EditStudioRequest(BaseModel):
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     output_format: OutputFormat = "png"
     response_format: ResponseFormat = "url"
-
-
-# ----------------------------------------------------------------------------- shared by the studios
-
-
-def given(value: object) -> bool:
-    return value is not None and (not isinstance(value, str) or bool(value.strip()))
-
-
-def quoted(names: list[str], joiner: str = "and") -> str:
-    shown = [f"'{n}'" for n in names]
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} {joiner} {shown[-1]}"
-
-
-def media_of(image: VerifiedImage, name: str) -> Media:
-    ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "img")
-    return Media(
-        data=image.data, mime=image.mime, width=image.width, height=image.height, filename=f"{name}.{ext}"
-    )
-
-
-def describe(image: InputImage) -> dict[str, Any]:
-    """How an input came, for the job record (never the pixels: job records stay small)."""
-    return {
-        "source": image.source,
-        "asset_id": image.asset.id if image.asset else None,
-        "width": image.image.width,
-        "height": image.image.height,
-        "mime": image.image.mime,
-    }
-
-
-def optional_image(
-    ports: Ports,
-    owner: str,
-    label: str,
-    *,
-    inline: str | None,
-    asset_id: str | None,
-    upload_id: str | None,
-    names: tuple[str, str, str],
-) -> InputImage | None:
-    """A second image (mask, background, style...) given at most one way, or None if not given."""
-    ways = [n for n, v in zip(names, (inline, asset_id, upload_id), strict=True) if given(v)]
-    if not ways:
-        return None
-    if len(ways) > 1:
-        raise InvalidInput(
-            f"Give the {label} one way only: {quoted(list(names), 'or')}; got {', '.join(ways)}.",
-            details={"field": label, "given": ways},
-        )
-    try:
-        return resolve_input_image(
-            ports,
-            owner,
-            image=inline or None,
-            asset_id=asset_id or None,
-            upload_id=upload_id or None,
-            field=label,
-        )
-    except InvalidInput as exc:
-        raise InvalidInput(f"The {label}: {exc.message}", details={**exc.details, "field": label}) from exc
-
-
-def price_of(found: Estimate) -> Price:
-    return Price(credits=found.credits, usd=Decimal(str(found.usd)))
-
-
-def error_info(exc: Exception) -> ErrorInfo:
-    if isinstance(exc, DomainError):
-        return ErrorInfo(code=exc.code, message=exc.message)
-    return ErrorInfo(code="internal_error", message="The job failed on our side.")
 
 
 def same_aspect(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -412,7 +332,20 @@ def _choose_model(
     return spec.id, ("request" if request.model else "default"), notes, {}
 
 
-def edit(ports: Ports, owner: str, request: EditStudioRequest) -> StudioOutcome:
+def price(request: EditStudioRequest, facts: InputFacts) -> Quote:
+    """Priced by the model that runs (the request's, the recommendation, else the catalog default)
+    and the image's size."""
+    body = {
+        "operation": "edit",
+        "edit_operation": request.operation,
+        "model": facts.model or request.model,
+        "width": facts.width,
+        "height": facts.height,
+    }
+    return quote_of(body)
+
+
+def edit(ports: Ports, owner: str, request: EditStudioRequest) -> Outcome:
     catalog = get_catalog()
     op = request.operation
     images_given = {
@@ -449,17 +382,7 @@ def edit(ports: Ports, owner: str, request: EditStudioRequest) -> StudioOutcome:
     )
     notes += model_notes
     spec = catalog.model(model_id)
-    price = price_of(
-        estimate(
-            {
-                "operation": "edit",
-                "edit_operation": op,
-                "model": model_id,
-                "width": image.width,
-                "height": image.height,
-            }
-        )
-    )
+    cost = price(request, InputFacts(width=image.width, height=image.height, model=model_id)).price
     width, height = image.width, image.height
     if op == "outpaint":
         width, height = width + request.left + request.right, height + request.up + request.down
@@ -543,7 +466,7 @@ def edit(ports: Ports, owner: str, request: EditStudioRequest) -> StudioOutcome:
         operation="edit",
         label=op,
         long_job=operation_kind.runs_async or spec.runs_async,
-        price=price,
+        price=cost,
         unit=unit,
         meta=meta,
         inputs=inputs,
@@ -553,3 +476,15 @@ def edit(ports: Ports, owner: str, request: EditStudioRequest) -> StudioOutcome:
         details=details,
         wavespeed_calls=wavespeed,
     )
+
+
+SPEC = register(
+    OperationSpec(
+        name="edit",
+        request=EditStudioRequest,
+        run=edit,
+        price=price,
+        usage="edit",
+        batch_columns={"edit_operation": "operation"},
+    )
+)

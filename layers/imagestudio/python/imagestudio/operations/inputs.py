@@ -4,12 +4,14 @@ the caller's once it is ready. Every later operation takes its images through he
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from imagestudio.errors import InvalidInput
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.verify import VerifiedImage, verify_image
 from imagestudio.models.records import Asset
 from imagestudio.ports import Ports
+from imagestudio.providers.base import Media
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 
@@ -41,6 +43,21 @@ def resolve_input_image(
         )
     if image:
         return InputImage(image=verify_image(decode_inline_image(image)), asset=None, source="inline")
+    asset = library_asset(ports, owner, asset_id=asset_id, upload_id=upload_id)
+    assert asset is not None
+    if asset.type != "image":
+        raise InvalidInput(
+            f"Asset {asset_id} is a {asset.type}, not an image.", details={"field": "asset_id"}
+        )
+    verified = verify_image(ports.blobs.get(asset.key, max_bytes=MAX_INPUT_BYTES), max_bytes=MAX_INPUT_BYTES)
+    return InputImage(image=verified, asset=asset, source="upload" if upload_id else "asset")
+
+
+def library_asset(
+    ports: Ports, owner: str, *, asset_id: str | None, upload_id: str | None, field: str = "upload_id"
+) -> Asset | None:
+    """The caller's asset named by id, or by an upload once it is ready; None when neither is given.
+    Another user's id is a 404, like an unknown one."""
     if upload_id:
         upload = ports.uploads.get(owner, upload_id)
         if upload.status != "ready" or not upload.asset_id:
@@ -48,14 +65,66 @@ def resolve_input_image(
             raise InvalidInput(
                 f"Upload {upload_id} is {upload.status}{reason}; "
                 f"use it once GET uploads/{upload_id} says ready.",
-                details={"field": "upload_id", "status": upload.status},
+                details={"field": field, "status": upload.status},
             )
         asset_id = upload.asset_id
-    assert asset_id is not None
-    asset = ports.assets.get(owner, asset_id)
-    if asset.type != "image":
+    return ports.assets.get(owner, asset_id) if asset_id else None
+
+
+def given(value: object) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+def quoted(names: list[str], joiner: str = "and") -> str:
+    shown = [f"'{n}'" for n in names]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} {joiner} {shown[-1]}"
+
+
+def media_of(image: VerifiedImage, name: str) -> Media:
+    ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "img")
+    return Media(
+        data=image.data, mime=image.mime, width=image.width, height=image.height, filename=f"{name}.{ext}"
+    )
+
+
+def describe(image: InputImage) -> dict[str, Any]:
+    """How an input came, for the job record (never the pixels: job records stay small)."""
+    return {
+        "source": image.source,
+        "asset_id": image.asset.id if image.asset else None,
+        "width": image.image.width,
+        "height": image.image.height,
+        "mime": image.image.mime,
+    }
+
+
+def optional_image(
+    ports: Ports,
+    owner: str,
+    label: str,
+    *,
+    inline: str | None,
+    asset_id: str | None,
+    upload_id: str | None,
+    names: tuple[str, str, str],
+) -> InputImage | None:
+    """A second image (mask, background, style...) given at most one way, or None if not given."""
+    ways = [n for n, v in zip(names, (inline, asset_id, upload_id), strict=True) if given(v)]
+    if not ways:
+        return None
+    if len(ways) > 1:
         raise InvalidInput(
-            f"Asset {asset_id} is a {asset.type}, not an image.", details={"field": "asset_id"}
+            f"Give the {label} one way only: {quoted(list(names), 'or')}; got {', '.join(ways)}.",
+            details={"field": label, "given": ways},
         )
-    verified = verify_image(ports.blobs.get(asset.key, max_bytes=MAX_INPUT_BYTES), max_bytes=MAX_INPUT_BYTES)
-    return InputImage(image=verified, asset=asset, source="upload" if upload_id else "asset")
+    try:
+        return resolve_input_image(
+            ports,
+            owner,
+            image=inline or None,
+            asset_id=asset_id or None,
+            upload_id=upload_id or None,
+            field=label,
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(f"The {label}: {exc.message}", details={**exc.details, "field": label}) from exc

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from imagestudio.errors import Conflict, NotFound
+from imagestudio.errors import Conflict, DomainError, NotFound
 from imagestudio.ids import new_id
 from imagestudio.models.records import OPEN_STATUSES, ErrorInfo, Job, utcnow
 from imagestudio.ports import Ports
@@ -15,6 +15,14 @@ from imagestudio.ports import Ports
 log = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = timedelta(minutes=30)
+
+
+def error_info(exc: Exception) -> ErrorInfo:
+    """What a job records about a failure: a domain error's own words; anything else, logged, is ours."""
+    if isinstance(exc, DomainError):
+        return ErrorInfo(code=exc.code, message=exc.message)
+    log.error("an operation failed unexpectedly", exc_info=exc)
+    return ErrorInfo(code="internal_error", message="This output failed on our side.")
 
 
 def ended(ports: Ports, job: Job) -> Job:

@@ -11,15 +11,18 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from imagestudio.catalog import get_catalog
 from imagestudio.errors import InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.imaging.social import Target, export, largest_size, prepare
 from imagestudio.models.records import Asset
+from imagestudio.models.requests import RequestModel
 from imagestudio.operations.asset_files import store_asset_files
+from imagestudio.operations.core import Outcome, UnitResult
 from imagestudio.operations.inputs import resolve_input_image
+from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, register
 from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
 from imagestudio.store.blobs import asset_key
@@ -27,12 +30,12 @@ from imagestudio.store.blobs import asset_key
 EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
-class FocalPoint(BaseModel):
+class FocalPoint(RequestModel):
     x: float = Field(ge=0, le=1)
     y: float = Field(ge=0, le=1)
 
 
-class SocialRecipe(BaseModel):
+class SocialRecipe(RequestModel):
     """What to export: also the recipe an upload can carry to export itself when it lands."""
 
     platforms: list[str] = Field(min_length=1, max_length=10)
@@ -80,6 +83,14 @@ class SocialExport:
     outputs: list[ExportedOutput]
     bundle_key: str | None = None
     notes: list[str] = field(default_factory=list)
+
+    def outcome(self) -> Outcome:
+        """As every operation answers: no job (our own compute, free), one unit per format."""
+        units = [UnitResult(index=i, assets=[o.asset]) for i, o in enumerate(self.outputs)]
+        details = {"export_id": self.export_id, "bundle_key": self.bundle_key}
+        return Outcome(
+            job=None, units=units, estimated=FREE.price, charged=0, notes=self.notes, details=details
+        )
 
 
 def targets_for(recipe: SocialRecipe) -> list[Target]:
@@ -207,3 +218,18 @@ def export_image(
         result.bundle_key = f"exports/{owner}/{export_id}.zip"
         ports.blobs.put(result.bundle_key, buffer.getvalue(), "application/zip")
     return result
+
+
+def price(request: SocialRequest, facts: InputFacts) -> Quote:
+    return FREE
+
+
+SPEC = register(
+    OperationSpec(
+        name="social",
+        request=SocialRequest,
+        run=lambda ports, owner, request: optimize(ports, owner, request).outcome(),
+        price=price,
+        usage=None,
+    )
+)

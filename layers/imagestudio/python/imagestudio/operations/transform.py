@@ -10,30 +10,26 @@ output, charges and closes the job; any failure releases every reserved credit.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from imagestudio.catalog import get_catalog
-from imagestudio.catalog.pricing import estimate
-from imagestudio.config import Settings
-from imagestudio.errors import Conflict, InvalidInput, NotFound
+from imagestudio.errors import Conflict, InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, decode_inline_audio, verify_audio
-from imagestudio.imaging.output import open_image
 from imagestudio.models.records import OPEN_STATUSES, Asset, AssetType, ErrorInfo, Job, utcnow
+from imagestudio.models.requests import RequestModel
 from imagestudio.notify.webhooks import check_webhook_url
-from imagestudio.operations.asset_files import store_asset_files
-from imagestudio.operations.core import output_bytes
-from imagestudio.operations.inputs import resolve_input_image
-from imagestudio.operations.jobs import ended, fail_job, open_job, succeed_job
-from imagestudio.operations.tagging import tagged
+from imagestudio.operations.core import Outcome
+from imagestudio.operations.finisher import Finish, finish_job
+from imagestudio.operations.inputs import library_asset, resolve_input_image
+from imagestudio.operations.jobs import ended, fail_job, open_job
+from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
 from imagestudio.ports import Ports
 from imagestudio.providers import registry
 from imagestudio.providers.base import (
@@ -41,7 +37,6 @@ from imagestudio.providers.base import (
     CallResult,
     Failed,
     Media,
-    Output,
     Running,
     Submitted,
     Succeeded,
@@ -54,10 +49,9 @@ from imagestudio.store.blobs import input_key
 # provider's own hint is a floor. Scaled by POLL_WAIT_SCALE (0 in tests, 0.1 offline).
 BACKOFF = (5, 10, 20, 40, 80, 120)
 MAX_POLLS = 200
-DEADLINE_MINUTES = {"image-to-video": 30, "talking-avatar": 60, "image-to-3d": 15}
 
 
-class _Inputs(BaseModel):
+class _Inputs(RequestModel):
     webhook_url: str | None = Field(
         None,
         max_length=2048,
@@ -129,13 +123,14 @@ def _audio(ports: Ports, owner: str, request: Any, limit: int, low: float, high:
     if request.audio:
         data = decode_inline_audio(request.audio, max_bytes=limit)
     else:
-        asset_id = request.audio_asset_id
-        if request.audio_upload_id:
-            upload = ports.uploads.get(owner, request.audio_upload_id)
-            if upload.status != "ready" or not upload.asset_id:
-                raise InvalidInput(f"Upload {upload.id} is {upload.status}; use it once it is ready.")
-            asset_id = upload.asset_id
-        asset = ports.assets.get(owner, str(asset_id))
+        asset = library_asset(
+            ports,
+            owner,
+            asset_id=request.audio_asset_id,
+            upload_id=request.audio_upload_id,
+            field="audio_upload_id",
+        )
+        assert asset is not None
         if asset.type != "audio":
             raise InvalidInput(
                 f"Asset {asset.id} is a {asset.type}, not audio.", details={"field": "audio_asset_id"}
@@ -144,7 +139,7 @@ def _audio(ports: Ports, owner: str, request: Any, limit: int, low: float, high:
     return verify_audio(data, max_bytes=limit, min_seconds=low, max_seconds=high)
 
 
-def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings: Settings) -> Job:
+def start(ports: Ports, owner: str, operation: str, request: BaseModel) -> Outcome:
     """Validate, store inputs, reserve and open the job, start its execution. Answered with 202."""
     if not isinstance(request, _Inputs):
         raise TypeError(request)
@@ -162,34 +157,18 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
         },
         exclude_none=True,
     )
-    if operation == "image-to-video":
-        assert isinstance(request, VideoStudioRequest)
-        quote = estimate(
-            {
-                "operation": operation,
-                "model": request.model,
-                "resolution": request.resolution,
-                "duration": request.duration,
-            }
-        )
-        if request.audio or request.audio_asset_id or request.audio_upload_id:
-            audio = _audio(ports, owner, request, *AUDIO_LIMITS[operation])
-    elif operation == "talking-avatar":
+    if operation == "talking-avatar":
         assert isinstance(request, AvatarStudioRequest)
         audio = _audio(ports, owner, request, *AUDIO_LIMITS[request.model])
-        quote = estimate(
-            {
-                "operation": operation,
-                "model": request.model,
-                "resolution": request.resolution,
-                "duration_seconds": audio.duration,
-            }
-        )
         params["audio_seconds"] = audio.duration
-    else:
-        assert isinstance(request, ThreeDStudioRequest)
-        quote = estimate({"operation": operation, "model": request.model})
-    model = get_catalog().model(quote.model)
+    elif (
+        getattr(request, "audio", None)
+        or getattr(request, "audio_asset_id", None)
+        or (getattr(request, "audio_upload_id", None))
+    ):
+        audio = _audio(ports, owner, request, *AUDIO_LIMITS[operation])
+    quote = SPECS[operation].price(request, InputFacts(audio_seconds=audio.duration if audio else None))
+    model = get_catalog().model(quote.model or "")
     job_id = new_id()
     keys = {"image": input_key(owner, job_id, "input-image")}
     ports.blobs.put(keys["image"], image.data, image.mime)
@@ -198,14 +177,23 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
         ports.blobs.put(keys["audio"], audio.data, audio.mime)
     if request.webhook_url:
         check_webhook_url(request.webhook_url)
+    finish = Finish(
+        operation=operation,
+        source="transformed",
+        asset_type=ASSET_TYPE[operation],
+        output_format=None,
+        prompt=params.get("prompt"),
+        parent_id=parent.id if parent else None,
+        poster_key=keys["image"],
+    )
     inputs = {
-        "managed_by": "stepfunctions",
         "webhook_url": request.webhook_url,
         "keys": keys,
         "image": {"mime": image.mime, "width": image.width, "height": image.height},
         "audio": {"mime": audio.mime, "duration": audio.duration} if audio else None,
         "params": params,
         "parent_id": parent.id if parent else None,
+        "finish": finish.as_inputs(),
     }
     job = open_job(
         ports,
@@ -217,11 +205,13 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
         provider=model.provider,
         model=model.id,
         job_id=job_id,
-        deadline=timedelta(minutes=DEADLINE_MINUTES[operation]),
+        deadline=timedelta(minutes=SPECS[operation].deadline_minutes),
         wavespeed_calls=1 if model.provider == "wavespeed" else 0,
     )
     try:
-        ports.workflows.start(settings.provider_job_state_machine, job.id, {"job_id": job.id, "owner": owner})
+        ports.workflows.start(
+            ports.settings.provider_job_state_machine, job.id, {"job_id": job.id, "owner": owner}
+        )
     except Exception as exc:
         fail_job(
             ports,
@@ -231,11 +221,7 @@ def start(ports: Ports, owner: str, operation: str, request: BaseModel, settings
             message="The job could not be started; nothing was charged.",
         )
         raise Conflict("The job could not be started; nothing was charged. Try again.") from exc
-    return job
-
-
-def transform_estimate(operation: str, body: dict[str, Any]) -> Any:
-    return estimate({**body, "operation": operation})
+    return Outcome(job=job, units=[], estimated=quote.price, charged=0)
 
 
 # ------------------------------------------------------------------ state machine tasks
@@ -296,16 +282,18 @@ def wait_seconds(polls: int, hint: float | None, scale: float) -> int:
 
 def submit(ports: Ports, owner: str, job_id: str, scale: float) -> dict[str, Any]:
     job = ports.jobs.get(owner, job_id)
+    provider_name = job.provider or "local"
+    if job.status == "running" and job.provider_job_id:
+        return _running(ports, provider_name, None, scale)  # submitted by its API call (relight, ...)
     if job.status != "queued":
         return {"status": job.status, "polls": 0, "wait": 0}  # a retried task after success: nothing to do
     method, request = _request(ports, job)
-    provider = registry.provider(job.provider or "local")
+    provider = registry.provider(provider_name)
     result: CallResult = getattr(provider, method)(request)
     if isinstance(result, Succeeded):
         ports.jobs.transition(owner, job_id, from_statuses={"queued"}, to="running", started_at=utcnow())
         return _finish(ports, owner, job_id, result, polls=0)
     assert isinstance(result, Submitted)
-    provider_name = job.provider or "local"
     ports.jobs.map_provider_job(provider_name, result.provider_job_id, owner, job_id)
     ports.jobs.transition(
         owner,
@@ -316,11 +304,16 @@ def submit(ports: Ports, owner: str, job_id: str, scale: float) -> dict[str, Any
         started_at=utcnow(),
         progress=5,
     )
+    return _running(ports, provider_name, result.poll_after, scale)
+
+
+def _running(ports: Ports, provider_name: str, hint: float | None, scale: float) -> dict[str, Any]:
+    """The first step after a submit: wait for the provider's webhook (callback mode) or poll."""
     callback = provider_name in ports.settings.callback_providers
     return {
         "status": "running",
         "polls": 0,
-        "wait": wait_seconds(0, result.poll_after, scale),
+        "wait": wait_seconds(0, hint, scale),
         "callback": callback,
         "callback_timeout": max(1, math.ceil(ports.settings.callback_timeout_seconds * scale))
         if callback
@@ -414,7 +407,6 @@ def fail(ports: Ports, owner: str, job_id: str, error: dict[str, Any] | None) ->
     return {"status": "failed"}
 
 
-MIME_EXT = {"image/webp": "webp", "image/gif": "gif", "video/mp4": "mp4", "model/gltf-binary": "glb"}
 ASSET_TYPE: dict[str, AssetType] = {
     "image-to-video": "video",
     "talking-avatar": "video",
@@ -424,77 +416,64 @@ ASSET_TYPE: dict[str, AssetType] = {
 
 def _finish(ports: Ports, owner: str, job_id: str, result: Succeeded, *, polls: int) -> dict[str, Any]:
     job = ports.jobs.get(owner, job_id)
-    if not result.outputs:
-        fail_job(ports, owner, job_id, code="provider_error", message="The provider returned no output.")
-        return {"status": "failed", "polls": polls, "wait": 0}
-    assets = [_store(ports, owner, job, output) for output in result.outputs]
-    try:
-        succeed_job(
-            ports,
-            owner,
-            job_id,
-            actual_credits=job.credits_reserved,
-            outputs=[a.id for a in assets],
-            inputs={**job.inputs, "polls": polls, "provider_status": "succeeded"},
-        )
-    except (Conflict, NotFound):
-        return {"status": ports.jobs.get(owner, job_id).status, "polls": polls, "wait": 0}
-    return {"status": "succeeded", "polls": polls, "wait": 0}
-
-
-def _store(ports: Ports, owner: str, job: Job, output: Output) -> Asset:
-    data = output_bytes(job.provider or "local", output)
-    mime = output.mime
-    asset_id = new_id()
-    poster = _poster(ports, job, data, mime)
-    files = store_asset_files(
-        ports, owner, asset_id, data=data, mime=mime, extension=MIME_EXT.get(mime, "bin"), pixels=poster
+    ended = finish_job(
+        ports, owner, job, result, inputs={**job.inputs, "polls": polls, "provider_status": "succeeded"}
     )
-    width, height, duration = output.width, output.height, output.duration
-    if mime.startswith("image/"):
-        with Image.open(io.BytesIO(data)) as im:
-            width, height = im.size
-            frames = int(getattr(im, "n_frames", 1))
-            if duration is None and frames > 1:
-                duration = float(sum(_frame_ms(im, i) for i in range(frames))) / 1000
-    asset = Asset(
-        id=asset_id,
-        owner=owner,
-        type=ASSET_TYPE[job.operation],
-        key=files.key,
-        thumbnail_key=files.thumbnail_key,
-        mime=mime,
-        bytes=len(data),
-        width=width,
-        height=height,
-        duration=duration,
-        prompt=(job.inputs.get("params") or {}).get("prompt"),
-        provider=job.provider,
-        model=job.model,
-        operation=job.operation,
-        job_id=job.id,
-        cost_credits=job.credits_reserved,
-        source="transformed",
-        parent_id=job.inputs.get("parent_id"),
-        metadata={
-            "polls": job.inputs.get("polls"),
-            **{k: v for k, v in output.extra.items() if isinstance(v, (str, int, float, bool))},
-        },
-    )
-    return ports.assets.create(tagged(asset, poster))
-
-
-def _frame_ms(im: Image.Image, index: int) -> int:
-    im.seek(index)
-    return int(im.info.get("duration", 0))
-
-
-def _poster(ports: Ports, job: Job, data: bytes, mime: str) -> Image.Image:
-    """A poster frame: the first frame of an animation, else the input image (a GLB has no pixels)."""
-    if mime.startswith("image/"):
-        return open_image(data).convert("RGBA")
-    return open_image(ports.blobs.get(job.inputs["keys"]["image"])).convert("RGBA")
+    return {"status": ended.status, "polls": polls, "wait": 0}
 
 
 def usd(value: Any) -> Decimal:
     return Decimal(str(value))
+
+
+def _video_price(request: VideoStudioRequest, facts: InputFacts) -> Quote:
+    body = {"model": request.model, "resolution": request.resolution, "duration": request.duration}
+    return quote_of({"operation": "image-to-video", **body})
+
+
+def _avatar_price(request: AvatarStudioRequest, facts: InputFacts) -> Quote:
+    """Priced by the speech's length (read from the audio, or from its library record in a preview)."""
+    body = {"model": request.model, "resolution": request.resolution, "duration_seconds": facts.audio_seconds}
+    return quote_of({"operation": "talking-avatar", **body})
+
+
+def _3d_price(request: ThreeDStudioRequest, facts: InputFacts) -> Quote:
+    return quote_of({"operation": "image-to-3d", "model": request.model})
+
+
+def _runner(operation: str) -> Any:
+    return lambda ports, owner, request: start(ports, owner, operation, request)
+
+
+SPECS: dict[str, OperationSpec] = {
+    spec.name: register(spec)
+    for spec in (
+        OperationSpec(
+            name="image-to-video",
+            request=VideoStudioRequest,
+            run=_runner("image-to-video"),
+            price=_video_price,
+            usage="image-to-video",
+            long=True,
+            deadline_minutes=30,
+        ),
+        OperationSpec(
+            name="talking-avatar",
+            request=AvatarStudioRequest,
+            run=_runner("talking-avatar"),
+            price=_avatar_price,
+            usage="talking-avatar",
+            long=True,
+            deadline_minutes=60,
+        ),
+        OperationSpec(
+            name="image-to-3d",
+            request=ThreeDStudioRequest,
+            run=_runner("image-to-3d"),
+            price=_3d_price,
+            usage="image-to-3d",
+            long=True,
+            deadline_minutes=15,
+        ),
+    )
+}

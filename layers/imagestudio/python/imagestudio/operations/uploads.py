@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imagestudio import API_PREFIX
-from imagestudio.batches.rows import MAX_CSV_BYTES, decode_csv
+from imagestudio.csvtext import MAX_CSV_BYTES, decode_csv
 from imagestudio.errors import Conflict, DomainError, InvalidInput, NotFound, unknown_choice
 from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, verify_audio

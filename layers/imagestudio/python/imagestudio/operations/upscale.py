@@ -11,27 +11,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, Field
 
 from imagestudio.catalog import ModelSpec, get_catalog
-from imagestudio.catalog.pricing import estimate, resolve_upscale_mode
+from imagestudio.catalog.pricing import resolve_upscale_mode
 from imagestudio.errors import InvalidInput
-from imagestudio.operations.core import (
-    OutputMeta,
-    StudioOutcome,
-    model_unit,
-    run_single_unit,
-)
-from imagestudio.operations.edit import (
-    MAX_PROMPT,
-    MAX_SEED,
-    OutputFormat,
-    ResponseFormat,
-    describe,
-    media_of,
-    price_of,
-)
-from imagestudio.operations.inputs import resolve_input_image
+from imagestudio.models.requests import MAX_PROMPT, MAX_SEED, OutputFormat, RequestModel, ResponseFormat
+from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_single_unit
+from imagestudio.operations.inputs import describe, media_of, resolve_input_image
+from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
 from imagestudio.ports import Ports
 from imagestudio.providers.base import CallResult, Provider, UpscaleRequest
 from imagestudio.providers.registry import Candidate
@@ -42,10 +30,8 @@ MAX_TARGET_LONG_SIDE = 8192
 CREATIVITY_RANGE: dict[str, tuple[float, float]] = {"conservative": (0.2, 0.5), "creative": (0.0, 0.35)}
 
 
-class UpscaleStudioRequest(BaseModel):
+class UpscaleStudioRequest(RequestModel):
     """Body of POST upscale. Give the image one way: inline, by asset id or by upload id."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     image: str | None = Field(
         None,
@@ -103,7 +89,15 @@ def scaled(width: int, height: int, long_side: int) -> tuple[int, int]:
     return max(1, round(width * long_side / height)), long_side
 
 
-def upscale(ports: Ports, owner: str, request: UpscaleStudioRequest) -> StudioOutcome:
+def price(request: UpscaleStudioRequest, facts: InputFacts) -> Quote:
+    """Priced by the mode that runs (auto and presets resolved for the image's size)."""
+    mode, _target, _notes = resolve_upscale_mode(
+        request.mode, request.preset, request.target_long_side, facts.width, facts.height
+    )
+    return quote_of({"operation": "upscale", "mode": mode, "width": facts.width, "height": facts.height})
+
+
+def upscale(ports: Ports, owner: str, request: UpscaleStudioRequest) -> Outcome:
     catalog = get_catalog()
     # the mode and preset are checked before the image is read
     resolve_upscale_mode(request.mode, request.preset, request.target_long_side)
@@ -165,7 +159,7 @@ def upscale(ports: Ports, owner: str, request: UpscaleStudioRequest) -> StudioOu
     if request.preset and request.target_long_side is not None:
         notes.append(f"target_long_side {request.target_long_side} px was used instead of the preset.")
 
-    price = price_of(estimate({"operation": "upscale", "mode": mode, "width": w, "height": h}))
+    cost = price(request, InputFacts(width=w, height=h)).price
     media = media_of(source.image, "image")
     to_provider = UpscaleRequest(
         mode=mode,  # type: ignore[arg-type]  # resolve_upscale_mode answers one of the three modes
@@ -216,7 +210,7 @@ def upscale(ports: Ports, owner: str, request: UpscaleStudioRequest) -> StudioOu
         operation="upscale",
         label=f"{mode} upscale",
         long_job=mode_spec.runs_async or spec.runs_async,
-        price=price,
+        price=cost,
         unit=unit,
         meta=meta,
         inputs=inputs,
@@ -225,3 +219,8 @@ def upscale(ports: Ports, owner: str, request: UpscaleStudioRequest) -> StudioOu
         notes=notes,
         details=details,
     )
+
+
+SPEC = register(
+    OperationSpec(name="upscale", request=UpscaleStudioRequest, run=upscale, price=price, usage="upscale")
+)

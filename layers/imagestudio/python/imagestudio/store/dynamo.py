@@ -20,6 +20,10 @@ def _resource() -> Any:
     return boto3.resource("dynamodb")
 
 
+def resource() -> Any:
+    return _resource()
+
+
 def table(name: str) -> Any:
     """A boto3 Table for `name` (reused across warm invocations)."""
     if not name:
