@@ -37,6 +37,21 @@ def test_most_specific_route_wins(tmp_path) -> None:
     assert plan.find_route("POST", "/assets/42")[0].function == "catch-all"
 
 
+def test_the_default_route_catches_only_what_nothing_else_matches(tmp_path) -> None:
+    from local.provision import DEFAULT_ROUTE, StackPlan
+
+    plan = StackPlan("s", "us-east-1", "1", tmp_path, {}, {})
+    plan.routes = [
+        Route("ANY", DEFAULT_ROUTE, "fallback", None, DEFAULT_ROUTE),
+        Route("GET", "/assets/{id}", "by-id", None, "GET /assets/{id}"),
+    ]
+    assert plan.find_route("GET", "/assets/42")[0].function == "by-id"
+    assert plan.find_route("DELETE", "/assets/42")[0].function == "fallback"
+    assert plan.find_route("GET", "/nothing/here") == (plan.routes[0], {})
+    plan.routes = plan.routes[1:]
+    assert plan.find_route("GET", "/nothing/here") is None
+
+
 def test_event_is_payload_v2_with_claims_as_strings(tmp_path) -> None:
     from local.provision import StackPlan
 

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from imagestudio import __version__
-from imagestudio.errors import DomainError
+from imagestudio.errors import DomainError, error_body
 
 API_TITLE = "Image Studio Serverless API"
 API_DESCRIPTION = (
@@ -56,35 +56,21 @@ def build_resolver(*routers: Router, logger: Logger | None = None) -> APIGateway
     @app.exception_handler(RequestValidationError)
     def _validation_error(err: RequestValidationError) -> Response:
         message, problems = _describe_validation(list(err.errors()))
-        return _json(422, {"error": {"code": "invalid_input", "message": message, "details": problems}})
+        return _json(422, error_body("invalid_input", message, problems))
 
     @app.not_found
     def _not_found(err: NotFoundError) -> Response:
         event = app.current_event
-        return _json(
-            404,
-            {
-                "error": {
-                    "code": "route_not_found",
-                    "message": f"No route {event.http_method} {event.path}. See /api/image-studio/docs.",
-                }
-            },
-        )
+        message = f"No route {event.http_method} {event.path}. See /api/image-studio/docs."
+        return _json(404, error_body("route_not_found", message))
 
     @app.exception_handler(Exception)
     def _unexpected(err: Exception) -> Response:
         request_id = app.lambda_context.aws_request_id if app.lambda_context else "unknown"
         if logger is not None:
             logger.exception("unhandled error")
-        return _json(
-            500,
-            {
-                "error": {
-                    "code": "internal_error",
-                    "message": f"Something went wrong on our side. Quote request id {request_id}.",
-                }
-            },
-        )
+        message = f"Something went wrong on our side. Quote request id {request_id}."
+        return _json(500, error_body("internal_error", message))
 
     app.configure_openapi(
         title=API_TITLE,
