@@ -110,12 +110,19 @@ def test_unknown_routes_reach_the_default_route(deployed: Deployed) -> None:
     found = deployed.plan.find_route("POST", "/api/image-studio/control/nowhere")
     assert found is not None and found[0] is default
     assert deployed.plan.find_route("GET", "/api/image-studio/health")[0] is not default
-    event = api_event("health/get", routeKey="$default", rawPath="/api/image-studio/nowhere")
-    event["requestContext"] = {**event["requestContext"], "routeKey": "$default"}
-    event["requestContext"]["http"] = {**event["requestContext"]["http"], "path": "/api/image-studio/nowhere"}
-    status, body = deployed.http(default.function, event)
+    status, body = deployed.http(default.function, api_event("health/unknown_route"))
     assert status == 404 and body["error"]["code"] == "route_not_found"
-    assert body["detail"].startswith("No route GET /api/image-studio/nowhere")
+    assert body["detail"].startswith("No route POST /api/image-studio/control/process")
+
+
+def test_control_operations_are_catalog_data(deployed: Deployed) -> None:
+    status, body = deployed.http("CatalogFunction", api_event("catalog/control_operations"))
+    assert status == 200 and [o["id"] for o in body["operations"]] == [
+        "sketch",
+        "structure",
+        "style",
+        "style_transfer",
+    ]
 
 
 def test_health_answers_without_a_token(deployed: Deployed) -> None:

@@ -116,3 +116,35 @@ def test_function_answers_become_http(payload, expected_status, expected_body) -
     status, headers, body = to_http(payload)
     assert (status, body) == (expected_status, expected_body)
     assert all(k == k.lower() for k in headers)
+
+
+class _Refusing:
+    def verify(self, header: str | None) -> dict[str, str]:
+        from local.auth import AuthError
+
+        raise AuthError("token expired")
+
+
+def test_the_gateway_own_answers_keep_api_gateways_message_and_add_detail(tmp_path) -> None:
+    from local.http_api import MAX_REQUEST_BYTES, HttpApi
+    from local.provision import StackPlan
+
+    plan = StackPlan("s", "us-east-1", "1", tmp_path, {}, {})
+    plan.routes = [Route("GET", "/items", "fn", "Api.Jwt", "GET /items")]
+    api = HttpApi(plan, runtime=None, signers={"Api.Jwt": _Refusing()})  # type: ignore[arg-type]
+
+    status, headers, body = api.handle("GET", "/items", {}, b"")
+    answer = json.loads(body)
+    assert status == 401 and answer["message"] == "Unauthorized"
+    assert "bearer token" in answer["detail"] and "token expired" in answer["detail"]
+    assert headers["www-authenticate"].startswith("Bearer")
+
+    status, _, body = api.handle("GET", "/elsewhere", {}, b"")
+    assert status == 404 and json.loads(body) == {
+        "message": "Not Found",
+        "detail": "No route GET /elsewhere.",
+    }
+
+    status, _, body = api.handle("POST", "/items", {}, b"x" * (MAX_REQUEST_BYTES + 1))
+    answer = json.loads(body)
+    assert status == 413 and "uploads" in answer["detail"] and answer["message"] == "Request Entity Too Large"
