@@ -80,6 +80,13 @@ def test_openapi_documents_every_route_with_tags_and_summaries(app: APIGatewayHt
         schema = get["responses"]["200"]["content"]["application/json"]["schema"]
         assert {ref["$ref"].rsplit("/", 1)[1] for ref in schema["anyOf"]} == shapes, path
         assert {p["name"] for p in get["parameters"]} >= {"view"}
+    # The 422 the document shows is the body we send: our error object and the detail string.
+    error = spec["paths"][f"{P}/estimate-cost"]["post"]["responses"]["422"]["content"]["application/json"]
+    name = error["schema"]["$ref"].rsplit("/", 1)[1]
+    body_schema = spec["components"]["schemas"][name]
+    assert body_schema["properties"]["detail"]["type"] == "string"
+    assert set(body_schema["properties"]["error"]["required"]) == {"code", "message"}
+    assert "ValidationError" not in spec["components"]["schemas"]
 
 
 def test_templates_filtered_by_platform(app: APIGatewayHttpResolver) -> None:
