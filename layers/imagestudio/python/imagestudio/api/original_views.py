@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from imagestudio.catalog.loader import Catalog
 from imagestudio.catalog.models import (
@@ -188,8 +188,6 @@ def control_fields(op: ControlOperation) -> ControlFields:
 
 class ControlOperationEntry(BaseModel):
     """A control operation: the original's label, provider and fields, and our inputs and model."""
-
-    model_config = ConfigDict(populate_by_name=True)
 
     id: str
     label: str
