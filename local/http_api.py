@@ -108,6 +108,25 @@ def to_http(payload: Any) -> tuple[int, dict[str, str], bytes]:
     return int(payload["statusCode"]), headers, body
 
 
+# The answers API Gateway itself gives (no function runs): its `message`, as on AWS, plus the
+# `detail` every error body of ours carries. Deployed, an HTTP API cannot change these bodies
+# (gateway responses are a REST API feature): unknown routes reach our $default route instead,
+# but the authorizer's 401, the 413 and API Gateway's 5xx say only `message` there.
+UNAUTHORIZED_DETAIL = (
+    "Sign in again: this route needs a valid bearer token (Authorization: Bearer <JWT>) from the "
+    "API's issuer, for its audience, not expired"
+)
+TOO_LARGE_DETAIL = (
+    "The request is larger than API Gateway's 10 MB limit. Upload big images with "
+    "POST /api/image-studio/uploads and send the upload_id (or asset_id) instead of inline base64."
+)
+INTERNAL_DETAIL = "Something went wrong on our side. Try again; if it keeps failing, tell us the time."
+
+
+def _gateway_error(message: str, detail: str) -> dict[str, str]:
+    return {"message": message, "detail": detail}
+
+
 def _json(
     status: int, body: dict[str, Any], extra: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
@@ -139,10 +158,10 @@ class HttpApi:
         if method == "OPTIONS" and self.plan.cors and "access-control-request-method" in headers:
             return self._preflight(headers)
         if len(body) > MAX_REQUEST_BYTES:
-            return _json(413, {"message": "Request Entity Too Large"}, cors)
+            return _json(413, _gateway_error("Request Entity Too Large", TOO_LARGE_DETAIL), cors)
         found = self.plan.find_route(method, path)
         if found is None:
-            return _json(404, {"message": "Not Found"}, cors)
+            return _json(404, _gateway_error("Not Found", f"No route {method} {path}."), cors)
         route, path_params = found
 
         claims = None
@@ -154,7 +173,7 @@ class HttpApi:
                 log.info("401 %s %s: %s", method, path, exc)
                 return _json(
                     401,
-                    {"message": "Unauthorized"},
+                    _gateway_error("Unauthorized", f"{UNAUTHORIZED_DETAIL} ({exc})"),
                     {**cors, "www-authenticate": 'Bearer error="invalid_token"'},
                 )
 
@@ -172,10 +191,10 @@ class HttpApi:
         )
         result = self.runtime.invoke(route.function, event)
         if result.error:
-            return _json(500, {"message": "Internal Server Error"}, cors)
+            return _json(500, _gateway_error("Internal Server Error", INTERNAL_DETAIL), cors)
         if len(json.dumps(result.payload)) > MAX_RESPONSE_BYTES:
             log.error("%s answered more than Lambda's 6 MB response limit", route.function)
-            return _json(500, {"message": "Internal Server Error"}, cors)
+            return _json(500, _gateway_error("Internal Server Error", INTERNAL_DETAIL), cors)
         status, out_headers, out_body = to_http(result.payload)
         return status, {**out_headers, **cors}, out_body
 
@@ -230,7 +249,9 @@ def serve(api: HttpApi, host: str, port: int) -> ThreadingHTTPServer:
                 )
             except Exception:
                 log.exception("local API failed on %s %s", self.command, self.path)
-                status, out_headers, out_body = _json(500, {"message": "Internal Server Error"})
+                status, out_headers, out_body = _json(
+                    500, _gateway_error("Internal Server Error", INTERNAL_DETAIL)
+                )
             self.send_response(status)
             for key, value in out_headers.items():
                 if key not in ("content-length", "connection", "transfer-encoding"):

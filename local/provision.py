@@ -37,6 +37,10 @@ STATES_ROLE = "image-studio-local-states"
 IMPLICIT_HTTP_API = "ServerlessHttpApi"
 
 
+# SAM: an HttpApi event without Path and Method is the API's $default route.
+DEFAULT_ROUTE = "$default"
+
+
 @dataclass(frozen=True)
 class Route:
     method: str  # GET, POST, ... or ANY
@@ -46,6 +50,8 @@ class Route:
     route_key: str
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.path == DEFAULT_ROUTE:
+            return {}  # $default catches whatever no other route matched (find_route puts it last)
         if self.method not in ("ANY", method):
             return None
         return match_path(self.path, path)
@@ -126,13 +132,16 @@ class StackPlan:
     def find_route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """API Gateway's rule: the most specific route wins (fewest variables, then longest)."""
         candidates = []
+        fallback = None
         for route in self.routes:
             params = route.match(method, path)
-            if params is not None:
+            if params is not None and route.path == DEFAULT_ROUTE:
+                fallback = (route, params)
+            elif params is not None:
                 specificity = (route.path.count("{"), "+}" in route.path, route.method == "ANY")
                 candidates.append((specificity, -len(route.path), route, params))
         if not candidates:
-            return None
+            return fallback
         candidates.sort(key=lambda c: (c[0], c[1]))
         return candidates[0][2], candidates[0][3]
 
@@ -469,14 +478,14 @@ def _plan_function(plan: StackPlan, logical: str, props: dict[str, Any], name: s
             if authorizer is not None and authorizer not in plan.authorizers:
                 authorizer = None  # an API without authorizers: every route is open
             method = str(p.get("Method", "ANY")).upper()
-            path = str(p.get("Path", "$default"))
+            path = str(p.get("Path", DEFAULT_ROUTE))
             plan.routes.append(
                 Route(
                     method=method,
                     path=path,
                     function=name,
                     authorizer=authorizer,
-                    route_key=f"{method} {path}",
+                    route_key=DEFAULT_ROUTE if path == DEFAULT_ROUTE else f"{method} {path}",
                 )
             )
         elif kind == "S3":

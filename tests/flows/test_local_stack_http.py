@@ -107,7 +107,8 @@ def test_catalog_over_http_with_and_without_a_token(stack: str) -> None:
     assert status == 200 and body["status"] == "ok"
 
     status, body = anonymous.get("/api/image-studio/templates")
-    assert status == 401 and body == {"message": "Unauthorized"}
+    assert status == 401 and body["message"] == "Unauthorized"  # API Gateway's own body, as on AWS
+    assert "bearer token" in body["detail"]  # plus the detail the original front end shows (offline only)
     assert Client(base, "not-a-token").get("/api/image-studio/providers")[0] == 401
 
     status, body = alice.get("/api/image-studio/templates?platform=instagram")
@@ -151,7 +152,9 @@ def test_unknown_route_is_404(stack: str) -> None:
     base, state = stack.split("|")
     status, body = Client(base, token_for(state, "bob")).get("/api/image-studio/nothing-here")
     assert status == 404
-    assert body == {"message": "Not Found"}  # API Gateway answers: no function is called
+    # The template's $default route: our 404, with `detail` for the original front end.
+    assert body["error"]["code"] == "route_not_found"
+    assert body["detail"] == "No route GET /api/image-studio/nothing-here. See /api/image-studio/docs."
 
 
 def test_presigned_urls_work_from_a_plain_http_client(stack: str) -> None:

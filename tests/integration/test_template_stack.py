@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from local.provision import plan_stack
+from local.provision import DEFAULT_ROUTE, plan_stack
 from local.stack import LOCAL_PARAMETERS
 from tests.conftest import TEMPLATE, Deployed, api_event
 
@@ -73,6 +73,8 @@ def _sample_path(route_path: str) -> str:
 def test_every_template_route_is_served_by_its_function(deployed: Deployed) -> None:
     assert len(deployed.plan.routes) >= 13
     for route in deployed.plan.routes:
+        if route.path == DEFAULT_ROUTE:
+            continue  # answers route_not_found by design: see test_unknown_routes_reach_the_default_route
         path = _sample_path(route.path)
         event = api_event(
             "catalog/templates",
@@ -97,9 +99,30 @@ def test_openapi_documents_exactly_the_template_routes(deployed: Deployed) -> No
     status, spec = deployed.http("ApiDocsFunction", api_event("api_docs/openapi"))
     assert status == 200
     documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
-    declared = {(r.method, r.path) for r in deployed.plan.routes}
+    declared = {(r.method, r.path) for r in deployed.plan.routes if r.path != DEFAULT_ROUTE}
     docs_routes = {("GET", "/api/image-studio/openapi.json"), ("GET", "/api/image-studio/docs")}
     assert documented == declared - docs_routes
+
+
+def test_unknown_routes_reach_the_default_route(deployed: Deployed) -> None:
+    (default,) = [r for r in deployed.plan.routes if r.path == DEFAULT_ROUTE]
+    assert default.route_key == "$default" and default.authorizer is None
+    found = deployed.plan.find_route("POST", "/api/image-studio/control/nowhere")
+    assert found is not None and found[0] is default
+    assert deployed.plan.find_route("GET", "/api/image-studio/health")[0] is not default
+    status, body = deployed.http(default.function, api_event("health/unknown_route"))
+    assert status == 404 and body["error"]["code"] == "route_not_found"
+    assert body["detail"].startswith("No route POST /api/image-studio/control/process")
+
+
+def test_control_operations_are_catalog_data(deployed: Deployed) -> None:
+    status, body = deployed.http("CatalogFunction", api_event("catalog/control_operations"))
+    assert status == 200 and [o["id"] for o in body["operations"]] == [
+        "sketch",
+        "structure",
+        "style",
+        "style_transfer",
+    ]
 
 
 def test_health_answers_without_a_token(deployed: Deployed) -> None:

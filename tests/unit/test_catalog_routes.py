@@ -57,6 +57,7 @@ def test_openapi_documents_every_route_with_tags_and_summaries(app: APIGatewayHt
         ("get", "/social/platforms/{platform}/formats"),
         ("get", "/edit/operations"),
         ("get", "/edit/models"),
+        ("get", "/control/operations"),
         ("post", "/estimate-cost"),
         ("post", "/edit/recommend"),
     }
@@ -69,6 +70,23 @@ def test_openapi_documents_every_route_with_tags_and_summaries(app: APIGatewayHt
     assert search_params == {"query", "limit"}
     body = spec["paths"][f"{P}/estimate-cost"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["discriminator"]["propertyName"] == "operation"
+    # Where the original's shape and ours differ, the document describes both answers.
+    for path, shapes in {
+        "/providers": {"ProviderMap", "ProviderList"},
+        "/edit/operations": {"EditOperationMap", "EditOperationList"},
+        "/control/operations": {"ControlOperationMap", "ControlOperationList"},
+    }.items():
+        get = spec["paths"][f"{P}{path}"]["get"]
+        schema = get["responses"]["200"]["content"]["application/json"]["schema"]
+        assert {ref["$ref"].rsplit("/", 1)[1] for ref in schema["anyOf"]} == shapes, path
+        assert {p["name"] for p in get["parameters"]} >= {"view"}
+    # The 422 the document shows is the body we send: our error object and the detail string.
+    error = spec["paths"][f"{P}/estimate-cost"]["post"]["responses"]["422"]["content"]["application/json"]
+    name = error["schema"]["$ref"].rsplit("/", 1)[1]
+    body_schema = spec["components"]["schemas"][name]
+    assert body_schema["properties"]["detail"]["type"] == "string"
+    assert set(body_schema["properties"]["error"]["required"]) == {"code", "message"}
+    assert "ValidationError" not in spec["components"]["schemas"]
 
 
 def test_templates_filtered_by_platform(app: APIGatewayHttpResolver) -> None:
@@ -79,6 +97,13 @@ def test_templates_filtered_by_platform(app: APIGatewayHttpResolver) -> None:
         ("youtube_channel_art", 2560, 1440),
     ]
     assert body["total"] == 2
+    # The original's aspect_ratio object: the template selector shows ratio and width x height.
+    assert body["templates"][0]["aspect_ratio"] == {
+        "ratio": "16:9",
+        "width": 1280,
+        "height": 720,
+        "label": "Landscape",
+    }
 
 
 def test_unknown_query_value_is_422_and_unknown_path_id_is_404(app: APIGatewayHttpResolver) -> None:
@@ -97,6 +122,8 @@ def test_search_and_recommend(app: APIGatewayHttpResolver) -> None:
     assert status == 200
     assert [r["template"]["id"] for r in body["results"]] == ["pinterest_pin"]
     assert body["results"][0]["score"] > 0 and body["results"][0]["reasons"]
+    assert [t["id"] for t in body["templates"]] == ["pinterest_pin"]  # the original reads `templates`
+    assert body["templates"][0]["aspect_ratio"]["label"] == "Portrait"
     status, body = call(
         app, "GET", f"{P}/templates/recommend", {"use_case": "product showcase", "platform": "ig"}
     )
@@ -122,10 +149,26 @@ def test_platform_specs_and_formats(app: APIGatewayHttpResolver) -> None:
         ("Banner", 1920, 1080),
         ("Product Image", 1080, 1080),
     ]
+    status, body = call(app, "GET", f"{P}/social/platforms/instagram/formats")
+    story = next(f for f in body["formats"] if f["name"] == "Story")
+    assert (story["ratio"], story["file_type"], story["max_size_mb"]) == ("9:16", "JPG", 30.0)
 
 
-def test_providers_cover_all_five_with_models_and_prices(app: APIGatewayHttpResolver) -> None:
+def test_providers_in_the_original_shape_keyed_by_id(app: APIGatewayHttpResolver) -> None:
     status, body = call(app, "GET", f"{P}/providers")
+    assert status == 200
+    providers = body["providers"]
+    assert list(providers) == ["stability", "wavespeed", "huggingface", "gemini", "local"]
+    stability = providers["stability"]
+    assert stability["name"] == "Stability AI"  # the label the create studio shows
+    assert stability["models"][0] == "stable-image-ultra" and "upscale" not in stability["models"]
+    assert stability["cost_range"] == "US$0.03-0.08 per image"
+    assert providers["huggingface"]["cost_range"] == "free"
+    assert providers["wavespeed"]["max_resolution"] == [2048, 2048]
+
+
+def test_providers_full_view_covers_all_five_with_models_and_prices(app: APIGatewayHttpResolver) -> None:
+    status, body = call(app, "GET", f"{P}/providers", {"view": "full"})
     assert status == 200
     providers = {p["name"]: p for p in body["providers"]}
     assert list(providers) == ["stability", "wavespeed", "huggingface", "gemini", "local"]
@@ -137,15 +180,30 @@ def test_providers_cover_all_five_with_models_and_prices(app: APIGatewayHttpReso
 
 
 def test_edit_operations_and_models(app: APIGatewayHttpResolver) -> None:
-    status, body = call(app, "GET", f"{P}/edit/operations")
+    status, body = call(app, "GET", f"{P}/edit/operations", {"view": "full"})
     assert status == 200 and body["total"] == 7
     relight = next(o for o in body["operations"] if o["id"] == "relight")
     assert relight["runs_async"] is True and relight["models"] == ["stability-relight"]
+    status, body = call(app, "GET", f"{P}/edit/operations")
+    assert status == 200 and next(iter(body["operations"])) == "remove_background"
+    relight = body["operations"]["relight"]
+    assert relight["async"] is True and relight["label"] == relight["name"]
+    assert relight["fields"]["background"] and relight["fields"]["lighting"]
+    inpaint = body["operations"]["inpaint"]["fields"]
+    assert inpaint["prompt"] and inpaint["mask"] and not inpaint["expansion"]
+    assert body["operations"]["outpaint"]["fields"]["expansion"]
+    assert not body["operations"]["outpaint"]["fields"]["prompt"]  # optional: the UI does not require it
     status, body = call(app, "GET", f"{P}/edit/models", {"operation": "inpaint"})
     assert {m["id"]: m["usd"] for m in body["models"]} == {
         "z-image-turbo-inpaint": "0.02",
         "stability-inpaint": "0.05",
     }
+    assert {m["id"]: m["cost"] for m in body["models"]} == {
+        "z-image-turbo-inpaint": 0.02,
+        "stability-inpaint": 0.05,
+    }
+    stability = next(m for m in body["models"] if m["id"] == "stability-inpaint")
+    assert stability["max_resolution"] == [3072, 3072] and stability["use_cases"] == ["Inpaint & fix"]
     status, body = call(app, "GET", f"{P}/edit/models", {"tier": "premium", "operation": "general_edit"})
     assert {m["id"] for m in body["models"]} == {
         "nano-banana-pro-edit-ultra",
@@ -153,6 +211,24 @@ def test_edit_operations_and_models(app: APIGatewayHttpResolver) -> None:
         "ideogram-character",
         "gpt-image-1",
     }
+    nano = next(m for m in body["models"] if m["id"] == "nano-banana-pro-edit-ultra")
+    assert (nano["cost_8k"], nano["max_resolution"], nano["supports_multi_image"]) == (
+        0.18,
+        [8192, 8192],
+        True,
+    )
+
+
+def test_control_operations_keyed_by_id(app: APIGatewayHttpResolver) -> None:
+    status, body = call(app, "GET", f"{P}/control/operations")
+    assert status == 200 and list(body["operations"]) == ["sketch", "structure", "style", "style_transfer"]
+    transfer = body["operations"]["style_transfer"]
+    assert transfer["provider"] == "stability" and transfer["model"] == "stability-control-style-transfer"
+    assert transfer["fields"]["style_image"] and transfer["fields"]["control_image"]
+    assert not body["operations"]["sketch"]["fields"]["style_image"]
+    assert body["operations"]["style"]["fields"]["aspect_ratio"]
+    status, body = call(app, "GET", f"{P}/control/operations", {"view": "full"})
+    assert [o["id"] for o in body["operations"]] == ["sketch", "structure", "style", "style_transfer"]
 
 
 def test_estimate_cost(app: APIGatewayHttpResolver) -> None:
@@ -169,8 +245,25 @@ def test_estimate_cost(app: APIGatewayHttpResolver) -> None:
         100,
         True,
     )
+    # The create studio's body: the original's numbers beside ours.
+    status, body = call(
+        app,
+        "POST",
+        f"{P}/estimate-cost",
+        body={
+            "provider": "stability",
+            "operation": "generate",
+            "num_images": 3,
+            "width": 1080,
+            "height": 1080,
+        },
+    )
+    assert status == 200 and (body["usd"], body["credits"]) == ("0.09", 9)
+    assert (body["num_images"], body["cost_per_image"], body["total_cost"]) == (3, 0.03, 0.09)
+    assert body["currency"] == "USD" and body["estimated"] is True
     status, body = call(app, "POST", f"{P}/estimate-cost", body={"operation": "teleport"})
     assert status == 422 and "talking-avatar" in body["error"]["message"]
+    assert body["detail"] == body["error"]["message"]  # what the original front end shows
     status, body = call(
         app, "POST", f"{P}/estimate-cost", body={"operation": "generate", "model": "dall-e-3"}
     )
@@ -192,6 +285,8 @@ def test_edit_recommend_with_the_original_body(app: APIGatewayHttpResolver) -> N
     assert status == 200
     assert body["recommended_model"] == body["best"]["model_id"] == "nano-banana-pro-edit-ultra"
     assert len(body["alternatives"]) == 3
+    for alternative in body["alternatives"]:  # the original's {model_id, name, cost, reason}
+        assert alternative["cost"] == float(alternative["usd"]) and alternative["reason"]
     status, body = call(
         app, "POST", f"{P}/edit/recommend", body={"width": 1024, "height": 1024, "plan": "gold"}
     )

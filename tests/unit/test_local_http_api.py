@@ -37,6 +37,21 @@ def test_most_specific_route_wins(tmp_path) -> None:
     assert plan.find_route("POST", "/assets/42")[0].function == "catch-all"
 
 
+def test_the_default_route_catches_only_what_nothing_else_matches(tmp_path) -> None:
+    from local.provision import DEFAULT_ROUTE, StackPlan
+
+    plan = StackPlan("s", "us-east-1", "1", tmp_path, {}, {})
+    plan.routes = [
+        Route("ANY", DEFAULT_ROUTE, "fallback", None, DEFAULT_ROUTE),
+        Route("GET", "/assets/{id}", "by-id", None, "GET /assets/{id}"),
+    ]
+    assert plan.find_route("GET", "/assets/42")[0].function == "by-id"
+    assert plan.find_route("DELETE", "/assets/42")[0].function == "fallback"
+    assert plan.find_route("GET", "/nothing/here") == (plan.routes[0], {})
+    plan.routes = plan.routes[1:]
+    assert plan.find_route("GET", "/nothing/here") is None
+
+
 def test_event_is_payload_v2_with_claims_as_strings(tmp_path) -> None:
     from local.provision import StackPlan
 
@@ -101,3 +116,35 @@ def test_function_answers_become_http(payload, expected_status, expected_body) -
     status, headers, body = to_http(payload)
     assert (status, body) == (expected_status, expected_body)
     assert all(k == k.lower() for k in headers)
+
+
+class _Refusing:
+    def verify(self, header: str | None) -> dict[str, str]:
+        from local.auth import AuthError
+
+        raise AuthError("token expired")
+
+
+def test_the_gateway_own_answers_keep_api_gateways_message_and_add_detail(tmp_path) -> None:
+    from local.http_api import MAX_REQUEST_BYTES, HttpApi
+    from local.provision import StackPlan
+
+    plan = StackPlan("s", "us-east-1", "1", tmp_path, {}, {})
+    plan.routes = [Route("GET", "/items", "fn", "Api.Jwt", "GET /items")]
+    api = HttpApi(plan, runtime=None, signers={"Api.Jwt": _Refusing()})  # type: ignore[arg-type]
+
+    status, headers, body = api.handle("GET", "/items", {}, b"")
+    answer = json.loads(body)
+    assert status == 401 and answer["message"] == "Unauthorized"
+    assert "bearer token" in answer["detail"] and "token expired" in answer["detail"]
+    assert headers["www-authenticate"].startswith("Bearer")
+
+    status, _, body = api.handle("GET", "/elsewhere", {}, b"")
+    assert status == 404 and json.loads(body) == {
+        "message": "Not Found",
+        "detail": "No route GET /elsewhere.",
+    }
+
+    status, _, body = api.handle("POST", "/items", {}, b"x" * (MAX_REQUEST_BYTES + 1))
+    answer = json.loads(body)
+    assert status == 413 and "uploads" in answer["detail"] and answer["message"] == "Request Entity Too Large"

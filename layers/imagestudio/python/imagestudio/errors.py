@@ -18,10 +18,7 @@ class DomainError(Exception):
         self.details = details or {}
 
     def to_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return {"error": body}
+        return error_body(self.code, self.message, self.details or None)
 
 
 class InvalidInput(DomainError):
@@ -71,6 +68,18 @@ class ContentRejected(DomainError):
 
     status = 422
     code = "content_rejected"
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """Every HTTP error body: our `error` object, and `detail` (the same message) beside it.
+
+    `detail` is what the original Image Studio front end shows (`err.response.data.detail`), so a
+    person using that client reads the message that says what to fix instead of a generic one.
+    """
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error, "detail": message}
 
 
 def unknown_choice(kind: str, value: object, choices: list[str], *, status: int = 404) -> DomainError:

@@ -13,10 +13,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, Schema
 
 from imagestudio import __version__
-from imagestudio.errors import DomainError
+from imagestudio.errors import DomainError, error_body
 
 API_TITLE = "Image Studio Serverless API"
 API_DESCRIPTION = (
@@ -24,6 +24,44 @@ API_DESCRIPTION = (
     "paid in credits (1 credit = US$0.01). Authenticate with a JWT bearer token."
 )
 SECURITY_SCHEMES: dict[str, Any] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
+
+# Every error body (imagestudio.errors.error_body). Powertools documents its own 422 body (FastAPI's
+# `{"detail": [ValidationError]}`) under this name; the document must describe the body we send.
+ERROR_SCHEMA_NAME = "HTTPValidationError"
+ERROR_BODY_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "Machine-readable, e.g. invalid_input, not_found."},
+                "message": {"type": "string", "description": "What was wrong and how to fix it."},
+                "details": {
+                    "description": "Where: for invalid input a list of {in, field, message}; else an object."
+                },
+            },
+        },
+        "detail": {
+            "type": "string",
+            "description": "The same message: what the original Image Studio front end shows.",
+        },
+    },
+}
+
+
+class _Resolver(APIGatewayHttpResolver):
+    """Our resolver: the OpenAPI document describes our error body, not Powertools' default one."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        schema = super().get_openapi_schema(**kwargs)
+        schemas = schema.components.schemas if schema.components is not None else None
+        if schemas is not None and ERROR_SCHEMA_NAME in schemas:
+            schemas[ERROR_SCHEMA_NAME] = Schema.model_validate(ERROR_BODY_SCHEMA)
+            schemas.pop("ValidationError", None)
+        return schema
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -45,7 +83,7 @@ def _describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
 
 
 def build_resolver(*routers: Router, logger: Logger | None = None) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = _Resolver(enable_validation=True)
     for router in routers:
         app.include_router(router)
 
@@ -56,35 +94,21 @@ def build_resolver(*routers: Router, logger: Logger | None = None) -> APIGateway
     @app.exception_handler(RequestValidationError)
     def _validation_error(err: RequestValidationError) -> Response:
         message, problems = _describe_validation(list(err.errors()))
-        return _json(422, {"error": {"code": "invalid_input", "message": message, "details": problems}})
+        return _json(422, error_body("invalid_input", message, problems))
 
     @app.not_found
     def _not_found(err: NotFoundError) -> Response:
         event = app.current_event
-        return _json(
-            404,
-            {
-                "error": {
-                    "code": "route_not_found",
-                    "message": f"No route {event.http_method} {event.path}. See /api/image-studio/docs.",
-                }
-            },
-        )
+        message = f"No route {event.http_method} {event.path}. See /api/image-studio/docs."
+        return _json(404, error_body("route_not_found", message))
 
     @app.exception_handler(Exception)
     def _unexpected(err: Exception) -> Response:
         request_id = app.lambda_context.aws_request_id if app.lambda_context else "unknown"
         if logger is not None:
             logger.exception("unhandled error")
-        return _json(
-            500,
-            {
-                "error": {
-                    "code": "internal_error",
-                    "message": f"Something went wrong on our side. Quote request id {request_id}.",
-                }
-            },
-        )
+        message = f"Something went wrong on our side. Quote request id {request_id}."
+        return _json(500, error_body("internal_error", message))
 
     app.configure_openapi(
         title=API_TITLE,

@@ -20,7 +20,7 @@ import math
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from imagestudio.catalog.loader import Catalog, get_catalog
 from imagestudio.catalog.models import (
@@ -89,6 +89,16 @@ class EditModelCandidate(BaseModel):
     max_side: int | None
     score: float = Field(description="0..1; higher is better.")
     reasons: list[str]
+
+    @computed_field(description="The price as a number (the original's field; same figure as usd).")  # type: ignore[prop-decorator]
+    @property
+    def cost(self) -> float:
+        return float(self.usd)
+
+    @computed_field(description="The reasons joined (the original's field).")  # type: ignore[prop-decorator]
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
 
 
 class ExcludedModel(BaseModel):
