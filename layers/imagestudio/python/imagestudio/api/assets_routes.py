@@ -16,6 +16,7 @@ from imagestudio.api.idempotency import HEADER, run_idempotent
 from imagestudio.api.views import AssetView
 from imagestudio.errors import InvalidInput
 from imagestudio.models.records import AssetType
+from imagestudio.models.requests import RequestModel
 from imagestudio.operations.library import SaveRequest, save_to_library, versions
 from imagestudio.operations.library import delete_asset as remove_asset
 from imagestudio.operations.library_search import (
@@ -77,7 +78,7 @@ class AssetPage(BaseModel):
     truncated: bool = Field(False, description=f"a non-date sort met its {MAX_SORTED}-item read cap")
 
 
-class AssetPatch(BaseModel):
+class AssetPatch(RequestModel):
     title: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
     tags: list[str] | None = Field(None, description=f"lower-cased, unique, at most {MAX_TAGS}")

@@ -14,6 +14,7 @@ from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
 from imagestudio.api.views import AssetView, CollectionView
 from imagestudio.models.records import CollectionKind
+from imagestudio.models.requests import RequestModel
 from imagestudio.operations.collections import (
     MAX_ADD,
     CollectionFields,
@@ -38,7 +39,7 @@ class CollectionList(BaseModel):
     collections: list[CollectionView]
 
 
-class AddAssets(BaseModel):
+class AddAssets(RequestModel):
     asset_ids: list[str] = Field(min_length=1, max_length=MAX_ADD)
 
 

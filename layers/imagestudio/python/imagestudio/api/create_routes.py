@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
@@ -15,6 +15,7 @@ from imagestudio.api.operation_views import OperationResponse
 from imagestudio.api.studio import STUDIO_RESPONSES, studio_answer
 from imagestudio.errors import NotFound
 from imagestudio.models.records import Persona, utcnow
+from imagestudio.models.requests import RequestModel
 from imagestudio.operations.create import CreateRequest, create
 
 router = Router()
@@ -39,7 +40,7 @@ def create_images(request: CreateRequest) -> Response[OperationResponse]:
     )
 
 
-class PersonaBody(BaseModel):
+class PersonaBody(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     tone: str | None = Field(None, max_length=100, description="e.g. playful, premium, calm")
     palette: list[str] = Field(default_factory=list, max_length=12, description="colour words or hex codes")

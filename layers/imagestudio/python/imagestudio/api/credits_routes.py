@@ -15,6 +15,7 @@ from imagestudio.catalog import get_catalog
 from imagestudio.credits.models import LedgerEntry, Movement, Usage
 from imagestudio.errors import Forbidden
 from imagestudio.ids import new_id
+from imagestudio.models.requests import RequestModel
 
 router = Router()
 
@@ -33,7 +34,7 @@ class LedgerPage(BaseModel):
     next_cursor: str | None
 
 
-class GrantRequest(BaseModel):
+class GrantRequest(RequestModel):
     user_id: str = Field(min_length=1, max_length=128)
     credits: int = Field(ge=1, le=10_000_000)
     reason: str = Field(min_length=3, max_length=200)

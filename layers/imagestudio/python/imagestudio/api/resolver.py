@@ -77,7 +77,8 @@ def _describe_validation(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
         loc = [str(p) for p in err.get("loc", ())]
         where = loc[0] if loc else "request"
         field = ".".join(loc[1:]) if len(loc) > 1 else where
-        problems.append({"in": where, "field": field, "message": err.get("msg", "invalid value")})
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        problems.append({"in": where, "field": field, "message": message})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
     return f"The request is not valid. Fix these fields: {summary}.", problems
 

@@ -12,13 +12,14 @@ from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
 from imagestudio.api.idempotency import HEADER, run_idempotent
 from imagestudio.api.views import AssetView, UploadView
+from imagestudio.models.requests import RequestModel
 from imagestudio.operations.social import SocialRecipe
 from imagestudio.operations.uploads import ALLOWED_CONTENT_TYPES, MAX_UPLOAD_BYTES, start_upload
 
 router = Router()
 
 
-class UploadRequest(BaseModel):
+class UploadRequest(RequestModel):
     content_type: str = Field(description=f"One of: {', '.join(ALLOWED_CONTENT_TYPES)}.")
     filename: str | None = Field(None, max_length=255)
     max_bytes: int | None = Field(None, description=f"Upper size limit, at most {MAX_UPLOAD_BYTES} bytes.")

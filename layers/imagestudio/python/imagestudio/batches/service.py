@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from imagestudio.batches.quote import RowQuote, quote_row
 from imagestudio.batches.rows import BatchRow, ParsedBatch, RowError, parse_csv, parse_items
@@ -25,6 +25,7 @@ from imagestudio.errors import Conflict, DomainError, InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.models.batches import Batch, BatchRowRecord
 from imagestudio.models.records import ErrorInfo, utcnow
+from imagestudio.models.requests import RequestModel
 from imagestudio.notify.webhooks import check_webhook_url
 from imagestudio.operations import registry
 from imagestudio.operations.jobs import cancel_job
@@ -38,7 +39,7 @@ MAX_CONCURRENCY = 10
 MIN_RECURRING_MINUTES = 15
 
 
-class BatchRequest(BaseModel):
+class BatchRequest(RequestModel):
     csv: str | None = Field(None, description="the CSV text (UTF-8)")
     upload_id: str | None = Field(None, max_length=64, description="a CSV uploaded through POST uploads")
     items: list[dict[str, Any]] | None = Field(None, description="rows as JSON objects")

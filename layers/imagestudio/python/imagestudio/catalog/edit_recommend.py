@@ -20,7 +20,7 @@ import math
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 from imagestudio.catalog.loader import Catalog, get_catalog
 from imagestudio.catalog.models import (
@@ -33,6 +33,7 @@ from imagestudio.catalog.models import (
     usd_to_credits,
 )
 from imagestudio.errors import InvalidInput, unknown_choice
+from imagestudio.models.requests import RequestModel
 
 Priority = Literal["balanced", "cost", "quality"]
 PRIORITIES: tuple[str, ...] = ("balanced", "cost", "quality")
@@ -46,11 +47,9 @@ TIER_QUALITY: dict[str, float] = {"free": 0.0, "budget": 0.0, "mid": 0.5, "premi
 MAX_ALTERNATIVES = 3
 
 
-class EditRecommendRequest(BaseModel):
+class EditRecommendRequest(RequestModel):
     """Body of POST /edit/recommend. The original's shape is accepted too: image_resolution
     {width, height}, user_tier, preferences {prioritize_cost, prioritize_quality}."""
-
-    model_config = ConfigDict(extra="forbid")
 
     operation: EditOperationName = "general_edit"
     width: int = Field(gt=0, le=65536, description="Input image width in px.")

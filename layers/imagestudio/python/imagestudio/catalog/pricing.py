@@ -12,7 +12,7 @@ import math
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AliasChoices, BaseModel, Field, TypeAdapter
 
 from imagestudio.catalog.loader import Catalog, get_catalog
 from imagestudio.catalog.models import (
@@ -31,12 +31,13 @@ from imagestudio.catalog.models import (
     usd_to_credits,
 )
 from imagestudio.errors import InvalidInput, unknown_choice
+from imagestudio.models.requests import RequestModel
 
 # --- requests ----------------------------------------------------------------------------------
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class _Request(RequestModel):
+    """An estimate body: unknown fields are refused by name (models/requests.py)."""
 
 
 class GenerateEstimateRequest(_Request):

@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from imagestudio.catalog import get_catalog
 from imagestudio.errors import InvalidInput, NotFound
 from imagestudio.ids import new_id
 from imagestudio.models.records import Collection, CollectionKind
+from imagestudio.models.requests import RequestModel
 from imagestudio.operations.shares import revoke_targets
 from imagestudio.ports import Ports
 
 MAX_ADD = 100
 
 
-class CollectionFields(BaseModel):
+class CollectionFields(RequestModel):
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = Field(None, max_length=2000)
     cover_asset_id: str | None = Field(None, max_length=64, description="one of your assets")

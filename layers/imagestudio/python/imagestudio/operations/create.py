@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from imagestudio.catalog import get_catalog
 from imagestudio.catalog.models import parse_aspect_ratio
 from imagestudio.catalog.pricing import GenerateEstimateRequest, resolve_generation_model
 from imagestudio.errors import InvalidInput
 from imagestudio.models.records import Persona
+from imagestudio.models.requests import RequestModel
 from imagestudio.operations.core import Outcome, OutputMeta, Unit, run_operation
 from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
 from imagestudio.ports import Ports
@@ -29,7 +30,7 @@ DEFAULT_SIZE = 1024
 RATIO_ONLY_LONG_SIDE = 1920
 
 
-class CreateRequest(BaseModel):
+class CreateRequest(RequestModel):
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT)
     template_id: str | None = None
     provider: str = Field("auto", description="auto, or stability, wavespeed, huggingface, gemini, local")

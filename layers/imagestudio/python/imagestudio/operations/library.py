@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from imagestudio.errors import Conflict, InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.verify import verify_image
 from imagestudio.models.records import Asset, utcnow
+from imagestudio.models.requests import RequestModel
 from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.shares import revoke_targets
 from imagestudio.operations.tagging import tagged
@@ -21,7 +22,7 @@ from imagestudio.store.blobs import asset_key
 MAX_LINEAGE_DEPTH = 20
 
 
-class SaveRequest(BaseModel):
+class SaveRequest(RequestModel):
     image: str | None = Field(None, description="An inline image (base64 or data URL) to keep.")
     job_id: str | None = Field(None, description="Keep this job's outputs.")
     title: str | None = Field(None, max_length=200)

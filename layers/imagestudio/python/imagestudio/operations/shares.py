@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from imagestudio.errors import NotFound
 from imagestudio.models.records import Asset, Collection, Share, utcnow
+from imagestudio.models.requests import RequestModel
 from imagestudio.ports import Ports
 
 DEFAULT_EXPIRY = 7 * 86400
@@ -26,7 +27,7 @@ URL_SECONDS = 900
 GONE = "This share link does not exist, has expired or was revoked."
 
 
-class ShareRequest(BaseModel):
+class ShareRequest(RequestModel):
     asset_id: str | None = Field(None, max_length=64)
     collection_id: str | None = Field(None, max_length=64)
     expires_in: int = Field(
