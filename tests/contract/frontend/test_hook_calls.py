@@ -24,6 +24,9 @@ from tests.conftest import TEMPLATE, ApiClient, Deployed, deploy
 from tests.contract.frontend.hook_calls import CALLS, FACE, IMAGE, RAW_IMAGE, HookCall
 
 USER = "frontend-user"
+#: the app client the original front end's tokens are issued to, listed in the deployment's
+#: OriginalClientIds: its studio calls get the original's shapes (create's body has no other sign)
+CLIENT = "alwrity-frontend"
 _TIERS = {"budget", "mid", "premium"}
 _DATA_URL = re.compile(r"data:image/[a-z0-9.+-]+;base64,(?P<data>.+)", re.DOTALL)
 
@@ -151,7 +154,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployed, 
             "POWERTOOLS_METRICS_DISABLED": "true",
         }.items():
             env.setenv(key, value)
-        for deployed in deploy(TEMPLATE, {**LOCAL_PARAMETERS, "PollWaitScale": "0"}):
+        parameters = {**LOCAL_PARAMETERS, "PollWaitScale": "0", "OriginalClientIds": CLIENT}
+        for deployed in deploy(TEMPLATE, parameters):
             from imagestudio.api.context import ports
             from imagestudio.config import environment_view
 
@@ -180,7 +184,7 @@ def test_the_table_records_every_call_of_the_hook_once() -> None:
 def test_the_front_end_reads_what_it_needs(stack: tuple[Deployed, ApiClient], call: HookCall) -> None:
     _, client = stack
     body = _fill(call.body) if call.body is not None else None
-    status, answer = client.call(call.method, call.path, user=USER, body=body)
+    status, answer = client.call(call.method, call.path, user=USER, body=body, client=CLIENT)
     assert 200 <= status < 300, f"{call.method} {call.path} answered {status}: {answer!r:.400}"
     assert isinstance(answer, dict), f"the body is not a JSON object: {answer!r:.200}"
     assert problems(answer, call.reads) == [], f"answer: {answer!r:.300}"

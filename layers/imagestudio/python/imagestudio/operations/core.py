@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 from imagestudio.errors import DomainError, ProviderError
 from imagestudio.models.records import Asset, ErrorInfo, Job, utcnow
 from imagestudio.operations.finisher import Finish, store_output
+from imagestudio.operations.inline_answer import ensure_inline_fits
 from imagestudio.operations.jobs import error_info, fail_job, open_job, succeed_job
 from imagestudio.ports import Ports
 from imagestudio.providers import registry
@@ -73,6 +74,7 @@ class OutputMeta:
     prompt: str | None = None
     parent: Asset | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    inline: bool = False  # the answer carries the images as base64: it must fit in a Lambda answer
 
     def finish(self, unit: Unit) -> Finish:
         return Finish(
@@ -177,6 +179,12 @@ def run_operation(
     notes: list[str] | None = None,
     details: dict[str, Any] | None = None,
 ) -> Outcome:
+    if meta.inline:  # before the job opens: nothing is reserved for an answer that could not be sent
+        ensure_inline_fits(
+            [(u.width, u.height) for u in units],
+            meta.output_format,
+            what=f"{len(units)} images" if len(units) > 1 else "the image",
+        )
     job = open_job(
         ports,
         owner,
