@@ -322,3 +322,19 @@ def test_the_openapi_document_describes_both_shapes(deployed: Deployed, client: 
     assert refs == {"OperationResponse", "OriginalCreateAnswer"} and "413" in create
     assert "post" in spec["paths"][f"{P}/control/process"]
     assert "original" in schemas["CreateRequest"]["properties"]["response_format"]["enum"]
+
+
+def test_a_replayed_original_answer_is_the_same_image_charged_once(client: ApiClient) -> None:
+    body = {
+        "image_base64": studio.inline(studio.product(160, 120)),
+        "operation": "remove_background",
+        "options": {},
+    }
+    headers = {"idempotency-key": "original-replay-0001"}
+    status, first = client.call("POST", f"{P}/edit/process", user="alice", body=body, headers=headers)
+    assert status == 200, first
+    after_first = studio.balance(client, "alice")
+    status, second = client.call("POST", f"{P}/edit/process", user="alice", body=body, headers=headers)
+    assert status == 200, second
+    assert second["image_base64"] == first["image_base64"] and second["job_id"] == first["job_id"]
+    assert studio.balance(client, "alice") == after_first
