@@ -1,8 +1,10 @@
 """Replays the original front end's calls (hook_calls.py) against the API handlers on moto.
 
 Each call goes through the emulated HTTP API and JWT authorizer as the original client would send
-it, as a pro user with credits. A call passes when it answers 2xx and every field the front end
-reads is there with the type it expects. Calls that need phase 2 are xfail(strict=True): when one
+it, as a pro user with credits, with tokens issued to the original front end's app client (the
+deployment lists it in OriginalClientIds, so its studio calls get the original's inline answers).
+A call passes when it answers 2xx and every field the front end reads is there with the type it
+expects. Calls that need phase 2 are xfail(strict=True): when one
 starts working the test fails until its `phase2` note is removed from the table.
 """
 
