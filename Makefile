@@ -22,7 +22,7 @@ run: $(STAMP)  ## start the whole system offline on http://127.0.0.1:$(PORT)
 	$(PY) -m local run --port $(PORT)
 
 token: $(STAMP)  ## print a dev JWT for USER (last line)
-	@$(PY) -m local token --user "$(TOKEN_USER)" $(if $(GROUPS),--groups "$(GROUPS)")
+	@$(PY) -m local token --user "$(TOKEN_USER)" $(if $(GROUPS),--groups "$(GROUPS)") $(if $(CLIENT),--client "$(CLIENT)")
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
