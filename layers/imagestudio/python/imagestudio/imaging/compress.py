@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
@@ -213,10 +214,7 @@ def _check(options: CompressOptions) -> None:
             f"Unknown format '{options.format}'. Compression writes: {', '.join(FORMATS)}.",
             details={"field": "format", "value": options.format, "valid_choices": list(FORMATS)},
         )
-    if options.quality is not None and not 1 <= options.quality <= 100:
-        raise InvalidInput(
-            f"quality must be between 1 and 100; got {options.quality}.", details={"field": "quality"}
-        )
+    check_quality_and_background(options.quality, options.background)
     if options.target_kb is not None and not 0 < options.target_kb <= 100 * 1024:
         raise InvalidInput(
             f"target_kb must be above 0 and at most 102400 (100 MB); got {options.target_kb}.",
@@ -228,11 +226,17 @@ def _check(options: CompressOptions) -> None:
         )
     if options.max_side is not None and options.max_side < MIN_SIDE:
         raise InvalidInput(f"max_side must be at least {MIN_SIDE}.", details={"field": "max_side"})
+
+
+def check_quality_and_background(quality: int | None, background: str) -> None:
+    """422 for a quality outside 1..100 or a background that is not a colour."""
+    if quality is not None and not 1 <= quality <= 100:
+        raise InvalidInput(f"quality must be between 1 and 100; got {quality}.", details={"field": "quality"})
     try:
-        ImageColor.getrgb(options.background)
+        ImageColor.getrgb(background)
     except ValueError:
         raise InvalidInput(
-            f"background '{options.background}' is not a colour: use e.g. '#ffffff' or 'white'.",
+            f"background '{background}' is not a colour: use e.g. '#ffffff' or 'white'.",
             details={"field": "background"},
         ) from None
 
@@ -354,12 +358,19 @@ def sample_mosaic(im: Image.Image, tile: int = SAMPLE_TILE, grid: int = SAMPLE_G
     return mosaic
 
 
-class _Model:
+class SampleModel:
     """Bytes per pixel against quality (or palette size), measured on the sample and scaled up."""
 
-    def __init__(self, sample: Image.Image, enc: Encoding, full_pixels: int) -> None:
+    def __init__(
+        self,
+        sample: Image.Image,
+        enc: Encoding,
+        full_pixels: int,
+        encoder: Callable[[Image.Image, Encoding], bytes] | None = None,
+    ) -> None:
         self._sample = sample
         self._enc = enc
+        self._encode = encoder or encode_still
         self._scale = full_pixels / (sample.width * sample.height)
         self._cache: dict[int, int] = {}
         self._correction = 1.0
@@ -378,9 +389,9 @@ class _Model:
                 else replace(self._enc, quality=knob)
             )
             enc = replace(enc, icc=None, exif=None, xmp=None)
-            body = len(encode_still(self._sample.copy(), enc))
+            body = len(self._encode(self._sample.copy(), enc))
             # a file's fixed part (headers, tables) is paid once, not once per sample-sized piece
-            header = len(encode_still(self._sample.crop((0, 0, 8, 8)), enc))
+            header = len(self._encode(self._sample.crop((0, 0, 8, 8)), enc))
             self._cache[knob] = round(max(1, body - header) * self._scale) + header
         overhead = len(self._enc.icc or b"") + len(self._enc.exif or b"") + len(self._enc.xmp or b"")
         return round(self._cache[knob] * self._correction) + overhead
@@ -417,7 +428,7 @@ def _search_quality(
     im: Image.Image, enc: Encoding, target: int, floor: int, ceiling: int, counter: list[int]
 ) -> tuple[_Found | None, int]:
     """The best quality in floor..ceiling at or under `target`: (found or None, smallest size seen)."""
-    model = _Model(sample_mosaic(im), enc, im.width * im.height)
+    model = SampleModel(sample_mosaic(im), enc, im.width * im.height)
     aim = round(target * 0.98)
     probe = model.quality_for(aim, floor, ceiling)
     ok: tuple[int, bytes] | None = None  # the highest quality known to fit
@@ -509,7 +520,7 @@ def _to_target(prep: _Prepared, target: int, allow_downscale: bool) -> tuple[_Fo
             break
         # the size that fits at a decent quality (lossy) or at 256 colours (PNG), by the sample's measure
         if lossy:
-            model = _Model(sample_mosaic(im), enc, im.width * im.height)
+            model = SampleModel(sample_mosaic(im), enc, im.width * im.height)
             at_decent = model.size(
                 max(QUALITY_FLOOR[enc.format], min(DOWNSCALE_QUALITY[enc.format], enc.quality or 100))
             )
@@ -625,7 +636,7 @@ def estimate_compression(
     prep = _prepare(data, options, max_bytes, max_pixels)
     enc = prep.encoding
     im = prep.image
-    model = _Model(sample_mosaic(im), enc, im.width * im.height)
+    model = SampleModel(sample_mosaic(im), enc, im.width * im.height)
     notes: list[str] = []
     target = round(options.target_kb * 1024) if options.target_kb is not None else None
     downscale = False
@@ -663,6 +674,6 @@ def estimate_compression(
     )
 
 
-def model_lossless(model: _Model, im: Image.Image, enc: Encoding) -> int:
+def model_lossless(model: SampleModel, im: Image.Image, enc: Encoding) -> int:
     """The predicted size of a lossless encode (the knob is irrelevant: one sample encode)."""
     return model.size(0)

@@ -27,6 +27,7 @@ from imagestudio.errors import InvalidInput
 from imagestudio.imaging.verify import (
     _AVIF_BRANDS,
     _HEIF_BRANDS,
+    _TIFF_DESCRIPTIVE_TAGS,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
     _apply_icc,
@@ -149,6 +150,21 @@ class Source:
         return False
 
 
+def _declared_depth(im: Image.Image, fmt: str) -> int:
+    """Bits per sample as stored (Pillow opens 16-bit RGB as 8-bit RGB, so the mode cannot tell)."""
+    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        return 16 if im.mode != "F" else 32
+    if fmt == "TIFF":
+        bits = getattr(im, "tag_v2", {}).get(258)
+        values = bits if isinstance(bits, tuple) else (bits,)
+        return max((int(b) for b in values if isinstance(b, int)), default=8)
+    for tile in getattr(im, "tile", None) or []:
+        raw = tile.args[0] if isinstance(tile.args, tuple) and tile.args else tile.args
+        if isinstance(raw, str) and ";16" in raw:
+            return 16
+    return 8
+
+
 def _not_readable(data: bytes) -> InvalidInput:
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS and not heif_available():
         return InvalidInput(
@@ -182,6 +198,7 @@ def _load(data: bytes, max_bytes: int, max_pixels: int, max_frame_pixels: int, a
     pillow_formats = [fmt]
     with decode_guard(fmt, max_pixels):
         im = Image.open(io.BytesIO(data), formats=pillow_formats)
+        depth = _declared_depth(im, fmt)
         if fmt == "ICO":  # the largest icon in the file
             sizes = sorted(im.info.get("sizes", {im.size}), key=lambda s: s[0] * s[1])
             im.size = sizes[-1]  # type: ignore[misc]  # Pillow's documented way to pick an icon
@@ -221,6 +238,15 @@ def _load(data: bytes, max_bytes: int, max_pixels: int, max_frame_pixels: int, a
     if oriented is not im and frames:  # the same turn for every frame
         frames = [Frame(_orient(_Decoded(f.image, {}, exif, 1, ""), []), f.duration) for f in frames]
     metadata: list[str] = []
+    if fmt == "TIFF" and exif is not None:  # a TIFF's tag directory describes its pixels too: keep the facts
+        facts = Image.Exif()
+        for tag in _TIFF_DESCRIPTIVE_TAGS & set(exif):
+            if tag not in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
+                facts[tag] = exif[tag]
+        for ifd in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
+            if exif.get_ifd(ifd):
+                facts.get_ifd(ifd).update(exif.get_ifd(ifd))
+        exif = facts
     if exif is not None and len(exif):
         metadata.append("exif")
         if exif.get_ifd(ExifTags.IFD.GPSInfo):
@@ -240,9 +266,6 @@ def _load(data: bytes, max_bytes: int, max_pixels: int, max_frame_pixels: int, a
         metadata.append("icc")
     else:
         icc = None
-    depth = 16 if im.mode.startswith("I;16") or im.mode in ("I", "RGB;16", "RGBA;16") else 8
-    if fmt == "PNG" and info.get("bitdepth") == 16:
-        depth = 16
     loop = info.get("loop") if frame_count > 1 else None
     return Source(
         format=fmt,
