@@ -52,6 +52,8 @@ DEFAULT_QUALITY: Final[dict[str, int]] = {"jpeg": 82, "webp": 79, "avif": 63}
 QUALITY_FLOOR: Final[dict[str, int]] = {"jpeg": 30, "webp": 25, "avif": 20}
 # When a downscale is needed, the size is chosen so that this quality fits.
 DOWNSCALE_QUALITY: Final[dict[str, int]] = {"jpeg": 65, "webp": 60, "avif": 50}
+# With a target size and no quality asked, the search may go up to these: the budget is used.
+TARGET_CEILING: Final[dict[str, int]] = {"jpeg": 95, "webp": 95, "avif": 90}
 PALETTE_STEPS: Final[tuple[int, ...]] = (256, 128, 64, 32, 16)
 MAX_FULL_ENCODES: Final = 7
 MIN_SIDE: Final = 16
@@ -279,6 +281,7 @@ class _Prepared:
     notes: list[str]
     removed: list[str]
     kept: list[str]
+    quality_asked: int | None
 
 
 def _prepare(data: bytes, options: CompressOptions, max_bytes: int, max_pixels: int) -> _Prepared:
@@ -335,7 +338,7 @@ def _prepare(data: bytes, options: CompressOptions, max_bytes: int, max_pixels: 
     )
     if encoding.lossless and encoding.quality is not None:
         encoding = replace(encoding, quality=None)
-    return _Prepared(source, im, reference, fmt, encoding, notes, removed, kept)
+    return _Prepared(source, im, reference, fmt, encoding, notes, removed, kept, options.quality)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -491,7 +494,7 @@ def _to_target(prep: _Prepared, target: int, allow_downscale: bool) -> tuple[_Fo
     lossy = enc.format != "png" and not enc.lossless
     for _round in range(4):
         if lossy:
-            ceiling = prep.encoding.quality or DEFAULT_QUALITY[enc.format]
+            ceiling = prep.quality_asked or TARGET_CEILING[enc.format]
             floor = min(QUALITY_FLOOR[enc.format], ceiling)
             found, smallest = _search_quality(im, enc, target, floor, ceiling, counter)
         elif enc.format == "png":
@@ -643,16 +646,20 @@ def estimate_compression(
     knob: int | None
     if enc.format == "png" or enc.lossless:
         knob = enc.colors
-        if enc.lossless or (knob is None and (target is None or model_lossless(model, im, enc) <= target)):
-            estimated = model_lossless(model, im, enc)
+        lossless_size = model.size(0)  # knob 0: no palette (PNG) / no quality (lossless WebP)
+        if enc.lossless or (knob is None and (target is None or lossless_size <= target)):
+            estimated = lossless_size
         else:
             candidates = [c for c in PALETTE_STEPS if knob is None or c <= knob]
             knob = next((c for c in candidates if target is None or model.size(c) <= target), candidates[-1])
             estimated = model.size(knob)
             downscale = target is not None and estimated > target
     else:
-        ceiling = enc.quality or DEFAULT_QUALITY[enc.format]
-        knob = ceiling if target is None else model.quality_for(target, QUALITY_FLOOR[enc.format], ceiling)
+        if target is None:
+            knob = enc.quality or DEFAULT_QUALITY[enc.format]
+        else:
+            ceiling = options.quality or TARGET_CEILING[enc.format]
+            knob = model.quality_for(target, QUALITY_FLOOR[enc.format], ceiling)
         estimated = model.size(knob)
         downscale = target is not None and estimated > target
     if downscale:
@@ -672,8 +679,3 @@ def estimate_compression(
         sample_pixels=model.pixels,
         notes=notes,
     )
-
-
-def model_lossless(model: SampleModel, im: Image.Image, enc: Encoding) -> int:
-    """The predicted size of a lossless encode (the knob is irrelevant: one sample encode)."""
-    return model.size(0)
