@@ -8,7 +8,7 @@ PORT ?= 3000
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),dev-user)
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: bench-batches bench-social bench-transitions run test token lint typecheck template-check sam-validate unit integration flows bench clean install
+.PHONY: bench-batches bench-compression bench-social bench-transitions run test token lint typecheck template-check sam-validate unit integration flows bench clean install
 
 install: $(STAMP)
 
@@ -59,12 +59,16 @@ flows: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.transitions
+	$(PY) -m benchmarks.compression
 
 bench-transitions: $(STAMP)
 	$(PY) -m benchmarks.transitions
 
 bench-batches: $(STAMP)  ## a 20-row batch at concurrency 1, 4, 10 vs 40 direct calls (prints speedups last)
 	$(PY) -m benchmarks.batches
+
+bench-compression: $(STAMP)  ## a 12 MP photo to target sizes: ours vs a plain quality sweep (prints speedup last)
+	$(PY) -m benchmarks.compression
 
 bench-social: $(STAMP)  ## Social Optimizer export: naive vs pyvips vs ours (prints speedup and ratio last)
 	$(PY) -m benchmarks.social
