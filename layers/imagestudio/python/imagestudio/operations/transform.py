@@ -296,8 +296,13 @@ def wait_seconds(polls: int, hint: float | None, scale: float) -> int:
 
 def submit(ports: Ports, owner: str, job_id: str, scale: float) -> dict[str, Any]:
     job = ports.jobs.get(owner, job_id)
+    if job.status == "running" and job.provider_job_id:
+        # Submitted already (a retried task, or a new execution re-driving the job after its first one
+        # was lost): the provider has it, so the machine goes back to polling where it was.
+        polls = int(job.inputs.get("polls", 0))
+        return {"status": "running", "polls": polls, "wait": 0, "callback": False}
     if job.status != "queued":
-        return {"status": job.status, "polls": 0, "wait": 0}  # a retried task after success: nothing to do
+        return {"status": job.status, "polls": 0, "wait": 0, "callback": False}  # nothing left to do
     method, request = _request(ports, job)
     provider = registry.provider(job.provider or "local")
     result: CallResult = getattr(provider, method)(request)
