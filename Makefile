@@ -24,6 +24,9 @@ run: $(STAMP)  ## start the whole system offline on http://127.0.0.1:$(PORT)
 reset: $(STAMP)  ## forget what make run kept under .local/data: the next start is empty
 	$(PY) -m local reset
 
+redrive: $(STAMP)  ## re-drive the running offline stack's dead-letter queues (QUEUE=on_upload; default all)
+	$(PY) -m local redrive --port $(PORT) --queue $(or $(QUEUE),all)
+
 token: $(STAMP)  ## print a dev JWT for USER (last line)
 	@$(PY) -m local token --user "$(TOKEN_USER)" $(if $(GROUPS),--groups "$(GROUPS)")
 

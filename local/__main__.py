@@ -106,6 +106,31 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def redrive(args: argparse.Namespace) -> int:
+    """Ask the running offline stack to re-drive a dead-letter queue (or all of them)."""
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{args.host}:{args.port}/_local/redrive/{args.queue}"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=900) as resp:
+            answer = json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        print(f"redrive: {err.code} {err.read().decode()}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"redrive: no offline stack answers on {url} ({exc}); start it with make run", file=sys.stderr)
+        return 1
+    for queue in answer["queues"]:
+        print(
+            f"{queue['queue']}: {queue['redriven']} re-driven, {queue['failed']} failed again, "
+            f"{queue['skipped']} not a failure record"
+        )
+        for error in queue["errors"]:
+            print(f"  {error}")
+    return 1 if any(q["failed"] or q["skipped"] for q in answer["queues"]) else 0
+
+
 def token(args: argparse.Namespace) -> int:
     plan = local_plan(Path(args.template), _params(args.param))
     signer = default_signer(plan, Path(args.state_dir))
@@ -173,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p_reset = sub.add_parser("reset", parents=[common], help="forget the saved tables and buckets")
     p_reset.set_defaults(func=reset)
+
+    p_redrive = sub.add_parser("redrive", help="re-drive a dead-letter queue of the running stack")
+    p_redrive.add_argument("--host", default="127.0.0.1")
+    p_redrive.add_argument("--port", type=int, default=3000)
+    p_redrive.add_argument("--queue", default="all", help="on_upload, sweeper, monthly_grant, ... or all")
+    p_redrive.set_defaults(func=redrive)
 
     p_asl = sub.add_parser("check-asl", parents=[common], help="validate the template's state machines")
     p_asl.set_defaults(func=check_asl)
