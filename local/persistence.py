@@ -9,6 +9,7 @@ without bound, so it cannot serve as a store. This module snapshots the data ins
 - DynamoDB: every item of every table of the plan, read from moto's backend under the lock that makes
   each DynamoDB request atomic (local/moto_atomic.py), so a snapshot never holds half a transaction.
   One JSON file per table (DynamoDB's own attribute-value JSON), written to a temporary file and renamed.
+- SQS: the bodies of the messages waiting in the plan's queues (the dead letters still to re-drive).
 - S3: the current version of every object (bytes, content type, user metadata) of every bucket, one
   file per object named by its key's hash and ETag, plus an index written last: an object changed
   between two snapshots is written once, and a crash mid-snapshot leaves the previous index valid.
@@ -19,11 +20,11 @@ putting the objects back does not trigger on_upload again.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
 import os
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -44,7 +45,21 @@ class SaveReport:
     items: int
     objects: int
     objects_written: int
+    messages: int
     seconds: float
+
+
+_BYTES = "__local_b64__"  # moto keeps binary attribute values as bytes: JSON holds them as base64
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return {_BYTES: base64.b64encode(value).decode()}
+    raise TypeError(f"cannot save {type(value).__name__}")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    return base64.b64decode(obj[_BYTES]) if list(obj) == [_BYTES] else obj
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -77,6 +92,10 @@ class StateStore:
     def buckets_dir(self) -> Path:
         return self.root / "s3"
 
+    @property
+    def queues_file(self) -> Path:
+        return self.root / "sqs.json"
+
     def _tables(self) -> dict[str, str]:
         return {logical: self.plan.physical[logical] for logical in self.plan.tables}
 
@@ -96,7 +115,8 @@ class StateStore:
         with self._save_lock:
             items = self._save_tables()
             objects, written = self._save_buckets()
-        report = SaveReport(items, objects, written, time.monotonic() - started)
+            messages = self._save_queues()
+        report = SaveReport(items, objects, written, messages, time.monotonic() - started)
         self.last_save = report
         return report
 
@@ -109,7 +129,9 @@ class StateStore:
                 table = backend.get_table(name)
                 rows = [item.to_json()["Attributes"] for item in table.all_items()]
                 count += len(rows)
-                dumps[name] = json.dumps({"format": FORMAT, "table": name, "items": rows}).encode()
+                dumps[name] = json.dumps(
+                    {"format": FORMAT, "table": name, "items": rows}, default=_encode
+                ).encode()
         for name, data in dumps.items():
             path = self.tables_dir / f"{name}.json"
             if not path.exists() or path.read_bytes() != data:
@@ -154,6 +176,20 @@ class StateStore:
                         path.unlink(missing_ok=True)
         return total, written
 
+    def _save_queues(self) -> int:
+        from moto.sqs.models import sqs_backends
+
+        backend = sqs_backends[self.plan.account_id][self.plan.region]
+        saved: dict[str, list[str]] = {}
+        for logical in self.plan.queues:
+            name = self.plan.queue_name(logical)
+            queue = backend.queues.get(name)
+            saved[name] = [m.body for m in list(queue._messages)] if queue is not None else []
+        data = json.dumps({"format": FORMAT, "queues": saved}, sort_keys=True).encode()
+        if not self.queues_file.exists() or self.queues_file.read_bytes() != data:
+            _write_atomic(self.queues_file, data)
+        return sum(len(bodies) for bodies in saved.values())
+
     # ----------------------------------------------------------------------------- restore
 
     def restore(self) -> tuple[int, int]:
@@ -164,10 +200,16 @@ class StateStore:
             path = self.tables_dir / f"{name}.json"
             if not path.exists():
                 continue
-            saved = json.loads(path.read_text())
-            for row in saved["items"]:
-                backend.put_item(name, row)
-                items += 1
+            saved = json.loads(path.read_text(), object_hook=_decode)
+            try:
+                for row in saved["items"]:
+                    backend.put_item(name, row)
+                    items += 1
+            except Exception as exc:  # a key schema changed in the template since the save
+                raise SystemExit(
+                    f"the saved items of table {name} ({path}) do not fit the template any more: {exc}. "
+                    f"Move {self.root} aside to keep it, or run `make reset` to start empty."
+                ) from exc
         s3 = self.session.client("s3")
         for name in self._buckets().values():
             folder = self.buckets_dir / name
@@ -187,12 +229,14 @@ class StateStore:
                     Metadata=entry["metadata"],
                 )
                 objects += 1
+        if self.queues_file.exists():
+            sqs = self.session.client("sqs")
+            for name, bodies in json.loads(self.queues_file.read_text())["queues"].items():
+                if bodies and name in {self.plan.queue_name(q) for q in self.plan.queues}:
+                    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+                    for body in bodies:
+                        sqs.send_message(QueueUrl=url, MessageBody=body)
         return items, objects
-
-    def clear(self) -> None:
-        """Forget the saved data (make reset): the next start is empty."""
-        for folder in (self.tables_dir, self.buckets_dir):
-            shutil.rmtree(folder, ignore_errors=True)
 
     # ---------------------------------------------------------------------------- periodic
 
