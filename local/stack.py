@@ -233,10 +233,26 @@ class LocalStack:
                 QueueUrl=url,
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             )["Attributes"]
+            peek = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5, VisibilityTimeout=0)
+            failures = []
+            for message in peek.get("Messages", []):
+                try:
+                    record = json.loads(message["Body"])
+                    failures.append(
+                        {
+                            "function": record["requestContext"]["functionArn"].split(":")[6],
+                            "at": record.get("timestamp"),
+                            "attempts": record["requestContext"].get("approximateInvokeCount"),
+                            "error": (record.get("responsePayload") or {}).get("errorMessage"),
+                        }
+                    )
+                except (ValueError, KeyError, IndexError, TypeError):
+                    failures.append({"message": message["Body"][:200]})
             out[logical] = {
                 "queue": self.plan.queue_name(logical),
                 "messages": int(attrs.get("ApproximateNumberOfMessages", 0)),
                 "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                "first": failures,
                 "failed_functions": sorted(
                     {
                         f.name

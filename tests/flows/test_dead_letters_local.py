@@ -57,6 +57,8 @@ def test_a_failed_upload_waits_in_the_dead_letter_queue_until_redriven(
         queue = info["dead_letter_queues"]["OnUploadDeadLetterQueue"]
         assert queue["messages"] == 1, info["dead_letter_queues"]
         assert queue["failed_functions"] == [stack.plan.function("OnUploadFunction").name]
+        [failure] = queue["first"]
+        assert failure["error"] == "No space left on device" and failure["attempts"] == 3, failure
         assert user.get(f"{P}/uploads/{upload_id}")[1]["upload"]["status"] == "pending"
 
     status, redriven = local.post("/_local/redrive/on_upload", None)
