@@ -83,6 +83,15 @@ class StateStore:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_save: SaveReport | None = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+
+    def _client(self, service: str) -> Any:
+        """One client per service, made once: boto3's Session.client is not safe across threads."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service)
+            return self._clients[service]
 
     @property
     def tables_dir(self) -> Path:
@@ -139,7 +148,7 @@ class StateStore:
         return count
 
     def _save_buckets(self) -> tuple[int, int]:
-        s3 = self.session.client("s3")
+        s3 = self._client("s3")
         total = written = 0
         for name in self._buckets().values():
             folder = self.buckets_dir / name
@@ -210,7 +219,7 @@ class StateStore:
                     f"the saved items of table {name} ({path}) do not fit the template any more: {exc}. "
                     f"Move {self.root} aside to keep it, or run `make reset` to start empty."
                 ) from exc
-        s3 = self.session.client("s3")
+        s3 = self._client("s3")
         for name in self._buckets().values():
             folder = self.buckets_dir / name
             index_path = folder / "index.json"
@@ -230,7 +239,7 @@ class StateStore:
                 )
                 objects += 1
         if self.queues_file.exists():
-            sqs = self.session.client("sqs")
+            sqs = self._client("sqs")
             for name, bodies in json.loads(self.queues_file.read_text())["queues"].items():
                 if bodies and name in {self.plan.queue_name(q) for q in self.plan.queues}:
                     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]

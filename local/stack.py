@@ -147,6 +147,7 @@ class LocalStack:
 
         self.signers = signers_for(self.plan, self.state_dir)
         sfn = self.session.client("stepfunctions")
+        self.sqs = self.session.client("sqs")  # made once here: HTTP threads share it
         self.scheduler = Scheduler(
             self.plan,
             self.runtime,
@@ -225,7 +226,7 @@ class LocalStack:
 
     def dead_letters(self) -> dict[str, Any]:
         """Each dead-letter queue of the template: messages waiting and the first few failures."""
-        sqs = self.session.client("sqs")
+        sqs = self.sqs
         out: dict[str, Any] = {}
         for logical in self.plan.queues:
             url = sqs.get_queue_url(QueueName=self.plan.queue_name(logical))["QueueUrl"]
