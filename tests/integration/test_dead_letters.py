@@ -137,3 +137,18 @@ def test_a_redriven_monthly_grant_grants_each_user_once(
         entries, _ = domain.ledger.entries(user, limit=50)
         grants = [e for e in entries if e.kind == "grant" and "2027-03" in e.reason]
         assert len(grants) == 1, (user, entries)
+
+
+def test_a_message_that_is_not_a_failure_record_is_reported_and_kept(deployed: Deployed) -> None:
+    sqs = deployed.session.client("sqs")
+    url = sqs.get_queue_url(QueueName=deployed.plan.queue_name("SweeperDeadLetterQueue"))["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="hand-written, not from Lambda")
+    result = deployed.invoke("RedriveFunction", {"queue": "sweeper"}).payload["queues"][0]
+    assert (result["redriven"], result["failed"], result["skipped"]) == (0, 0, 1)
+    assert "not a Lambda failure record" in result["errors"][0]
+    assert (
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+        == "1"
+    )  # kept, visible again for whoever looks next
