@@ -8,7 +8,7 @@ PORT ?= 3000
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),dev-user)
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: bench-batches bench-compression bench-social bench-transitions run test token lint typecheck template-check sam-validate unit integration flows bench clean install
+.PHONY: bench-batches bench-compression bench-social bench-transitions run reset redrive test token lint typecheck template-check sam-validate unit integration flows bench clean install
 
 install: $(STAMP)
 
@@ -20,6 +20,12 @@ $(STAMP): requirements-dev.txt layers/dependencies/requirements.txt
 
 run: $(STAMP)  ## start the whole system offline on http://127.0.0.1:$(PORT)
 	$(PY) -m local run --port $(PORT)
+
+reset: $(STAMP)  ## forget what make run kept under .local/data: the next start is empty
+	$(PY) -m local reset
+
+redrive: $(STAMP)  ## re-drive the running offline stack's dead-letter queues (QUEUE=on_upload; default all)
+	$(PY) -m local redrive --port $(PORT) --queue $(or $(QUEUE),all)
 
 token: $(STAMP)  ## print a dev JWT for USER (last line)
 	@$(PY) -m local token --user "$(TOKEN_USER)" $(if $(GROUPS),--groups "$(GROUPS)")

@@ -284,9 +284,11 @@ def submit(ports: Ports, owner: str, job_id: str, scale: float) -> dict[str, Any
     job = ports.jobs.get(owner, job_id)
     provider_name = job.provider or "local"
     if job.status == "running" and job.provider_job_id:
-        return _running(ports, provider_name, None, scale)  # submitted by its API call (relight, ...)
+        # Submitted already: by its API call (relight, creative upscale), a retried task, or a new
+        # execution re-driving the job after its first one was lost: the machine polls from where it was.
+        return {**_running(ports, provider_name, None, scale), "polls": int(job.inputs.get("polls", 0))}
     if job.status != "queued":
-        return {"status": job.status, "polls": 0, "wait": 0}  # a retried task after success: nothing to do
+        return {"status": job.status, "polls": 0, "wait": 0, "callback": False}  # nothing left to do
     method, request = _request(ports, job)
     provider = registry.provider(provider_name)
     result: CallResult = getattr(provider, method)(request)
