@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagestudio.api.event_handler import event_handler
 from imagestudio.config import environ
+from imagestudio.event_handler import event_handler
 from imagestudio.redrive import dead_letter_queues, pick, redrive
 
 
