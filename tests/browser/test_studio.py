@@ -1,0 +1,290 @@
+"""The Studio page as a person uses it, in headless Chromium against the offline stack."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.browser.conftest import axe_violations, shoot, sign_in
+from tests.images import encode
+
+pytestmark = pytest.mark.browser
+X = "\N{MULTIPLICATION SIGN}"  # the page writes sizes with it
+
+
+def photo(tmp_path: Path, name: str = "photo.jpg", size: tuple[int, int] = (1600, 1000)) -> Path:
+    """A landscape photo with a clear subject right of centre."""
+    im = Image.new("RGB", size, (120, 170, 210))
+    draw = ImageDraw.Draw(im)
+    draw.rectangle((0, size[1] * 2 // 3, size[0], size[1]), fill=(70, 120, 60))
+    draw.ellipse((1000, 300, 1300, 600), fill=(220, 60, 50))
+    path = tmp_path / name
+    path.write_bytes(encode(im, "JPEG", quality=90))
+    return path
+
+
+def api_get(base: str, path: str, token: str) -> Any:
+    req = urllib.request.Request(
+        f"{base}/api/image-studio/{path}", headers={"authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def until(page: Any, script: str, arg: Any = None, timeout_ms: int = 15_000) -> None:
+    """Wait for a page expression (the page's CSP forbids wait_for_function's eval)."""
+    for _ in range(timeout_ms // 100):
+        if page.evaluate(script, arg):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still false after {timeout_ms} ms: {script}")
+
+
+def token_of(page: Any) -> str:
+    return str(page.evaluate("JSON.parse(sessionStorage.getItem('studio.session')).token"))
+
+
+def test_sign_in_create_and_see_the_image(studio_url: str, page: Any) -> None:
+    page.goto(studio_url + "/studio/")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert axe_violations(page) == []
+    shoot(page, "01-sign-in")
+    sign_in(page, studio_url, "ann")
+    create = page.locator("#panel-create")
+
+    create.get_by_label("Platform").select_option("instagram")
+    create.get_by_label("Template").select_option("instagram_story")
+    page.get_by_text(f"Exact size: 1080 {X} 1920 px (9:16)").wait_for()
+    create.get_by_label("Quality").select_option("draft")
+    create.get_by_label("Variations").fill("2")
+    create.get_by_label("Variations").dispatch_event("change")
+    estimate = create.locator(".estimate")
+    estimate.filter(has_text=re.compile(r"Cost: 10 credits .* you have 200 credits left")).wait_for()
+    create.get_by_label("Prompt").fill("A red bicycle against a white wall, morning light")
+    create.get_by_role("button", name="Generate").click()
+
+    page.get_by_text(re.compile(r"Done: 2 result\(s\), 10 credits charged")).wait_for()
+    cards = create.locator(".gallery figure.card")
+    assert cards.count() == 2
+    image = cards.first.locator("img")
+    image.wait_for()
+    until(page, "img => img.complete && img.naturalWidth > 0", image.element_handle())
+    assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [1080, 1920]
+    assert f"1080 {X} 1920 · PNG" in cards.first.inner_text()
+    page.locator("#credits-badge").filter(has_text="190 credits").wait_for()
+    # the estimate now counts what is left
+    estimate.filter(has_text="you have 190 credits left").wait_for()
+    assert axe_violations(page) == []
+    shoot(page, "02-create-gallery")
+
+    # Saved to a new collection, then found in the Library by that collection.
+    first = cards.first
+    first.get_by_text("Save to collection").click()
+    first.get_by_label("New collection").fill("Spring launch")
+    first.get_by_role("button", name="Save").click()
+    first.get_by_text("Saved to Spring launch.").wait_for()
+    page.get_by_role("tab", name="Library").click()
+    page.get_by_role("complementary").get_by_text("Spring launch (1)").wait_for()
+    library = page.locator("#panel-library")
+    library.get_by_label("Collection", exact=True).select_option(label="Spring launch")
+    library.get_by_role("button", name="Search").click()
+    until(page, "() => document.querySelectorAll('.library figure.card').length === 1")
+    assert axe_violations(page) == []
+    shoot(page, "03-library")
+
+    # At phone width every control is still on the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("tab", name="Create").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(page, "04-create-phone")
+
+
+def test_social_export_of_a_photo_shows_every_format(studio_url: str, page: Any, tmp_path: Path) -> None:
+    sign_in(page, studio_url, "sam")
+    page.get_by_role("tab", name="Social").click()
+    social = page.locator("#panel-social")
+    social.get_by_role("checkbox", name="instagram").wait_for()
+
+    # Dropped on the drop zone, as a person drags a file from the desktop.
+    data = base64.b64encode(photo(tmp_path).read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """b64 => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], 'photo.jpg', {type: 'image/jpeg'}));
+            return dt;
+        }""",
+        data,
+    )
+    drop = page.locator("#panel-social .drop")
+    drop.dispatch_event("drop", {"dataTransfer": transfer})
+    page.get_by_text(re.compile(rf"Uploaded photo\.jpg \(1600 {X} 1000")).wait_for()
+    progress = page.locator("#panel-social progress").first
+    assert progress.evaluate("p => p.value") == 100
+
+    # The focal point is set by clicking the photo where the subject is.
+    focal = page.get_by_role("img", name="Click where the subject is to set the focal point")
+    box = focal.bounding_box()
+    assert box is not None
+    focal.click(position={"x": box["width"] * 0.72, "y": box["height"] * 0.45})
+    assert social.get_by_role("checkbox", name="Use this focal point").is_checked()
+    assert social.get_by_label("Focal x (%)").input_value() == "72"
+
+    social.get_by_role("button", name="Export").click()
+    page.get_by_text(re.compile(r"^\d+ formats ready\.")).wait_for(timeout=60_000)
+
+    token = token_of(page)
+    platforms = sorted({t["platform"] for t in api_get(studio_url, "templates", token)["templates"]})
+    expected = []
+    for name in platforms:
+        for f in api_get(studio_url, f"social/platforms/{name}/formats", token)["formats"]:
+            expected.append((name, f["name"], f["width"], f["height"]))
+    figures = page.locator(".formats figure.format")
+    assert figures.count() == len(expected)
+    shown = figures.evaluate_all(
+        """figs => figs.map(f => {
+            const frame = f.querySelector('.aspect').getBoundingClientRect();
+            const img = f.querySelector('img');
+            return {caption: f.querySelector('strong').textContent, ratio: frame.width / frame.height,
+                    natural: img.naturalWidth ? img.naturalWidth / img.naturalHeight : null,
+                    safe: getComputedStyle(f.querySelector('.safe-zone')).display !== 'none'};
+        })"""
+    )
+    for (name, fmt, width, height), cell in zip(expected, shown, strict=True):
+        assert cell["caption"] == f"{name}: {fmt}"
+        assert cell["ratio"] == pytest.approx(width / height, rel=0.02)
+        assert cell["safe"], f"{name} {fmt} has no safe-zone overlay"
+    until(
+        page, "() => [...document.querySelectorAll('.formats img')].every(i => i.complete && i.naturalWidth)"
+    )
+    assert page.get_by_role("link", name=f"Download all {len(expected)} as a zip").is_visible()
+    assert page.get_by_role("link", name=f"Download {expected[0][0]} {expected[0][1]}").is_visible()
+    assert axe_violations(page) == []
+    shoot(page, "05-social-export")
+
+    social.get_by_role("checkbox", name="Show safe zones").uncheck()
+    assert page.locator(".safe-zone").first.evaluate("z => getComputedStyle(z).display") == "none"
+
+
+def test_batch_csv_with_a_bad_row_shows_it_then_runs_to_the_end(
+    studio_url: str, page: Any, tmp_path: Path
+) -> None:
+    sign_in(page, studio_url, "bea")
+    page.get_by_role("tab", name="Batches").click()
+    tab = page = page.locator("#panel-batches")  # every control below is in the Batches panel
+    csv = tmp_path / "campaign.csv"
+    csv.write_text(
+        "operation,prompt,quality,num_variations\n"
+        "create,a blue cup on a desk,draft,1\n"
+        "create,,draft,1\n"
+        "create,a green hat,draft,1\n"
+    )
+    page.get_by_label("CSV file").set_input_files(str(csv))
+    page.get_by_label("Batch name").fill("Spring cups")
+    page.get_by_role("button", name="Preview (dry run)").click()
+
+    errors = page.get_by_role("table", name="Rows with errors")
+    errors.wait_for()
+    assert errors.locator("tbody tr").all_inner_texts() == ["3\tprompt\tcreate rows need 'prompt'."]
+    assert page.get_by_text("2 valid row(s), 1 with errors · cost 10 credits").is_visible()
+    assert axe_violations(tab.page) == []
+    shoot(tab.page, "06-batch-preview")
+
+    page.get_by_role("button", name="Run now").click()
+    # Without skipping, the API refuses and says why.
+    page.get_by_role("alert").filter(has_text="1 row(s) are invalid (rows 3)").wait_for()
+    page.get_by_label("Skip invalid rows").check()
+    page.get_by_role("button", name="Run now").click()
+
+    panel = page.locator("section.job").first
+    seen = set()
+    for _ in range(240):
+        text = panel.locator("p[role=status]").inner_text()
+        seen.add(text.split(" · ")[1] if " · " in text else text)
+        if panel.get_attribute("data-status") in ("succeeded", "partial", "failed"):
+            break
+        tab.page.wait_for_timeout(250)
+    assert panel.get_attribute("data-status") == "succeeded", panel.inner_text()
+    assert "2 of 2 rows done (100%)" in seen
+    assert panel.locator("progress").evaluate("p => p.value") == 100
+    rows = panel.get_by_role("table", name="Rows").locator("tbody tr").all_inner_texts()
+    assert [r.split("\t")[:3] for r in rows] == [["2", "succeeded", "5"], ["4", "succeeded", "5"]]
+    assert panel.get_by_role("link", name="Download the manifest (CSV)").is_visible()
+    manifest = panel.get_by_role("link", name="Download the manifest (CSV)").get_attribute("href")
+    assert manifest is not None
+    with urllib.request.urlopen(manifest, timeout=10) as resp:
+        assert resp.read().decode().count("succeeded") == 2
+    shoot(tab.page, "07-batch-done")
+
+
+def test_cancelling_a_job_returns_its_credits_in_the_credits_view(
+    studio_url: str, page: Any, tmp_path: Path
+) -> None:
+    sign_in(page, studio_url, "cal")
+    page.get_by_role("tab", name="Credits").click()
+    page.get_by_text("200 credits available").wait_for()
+
+    page.get_by_role("tab", name="Transform").click()
+    page.locator("#panel-transform").get_by_label("Image", exact=True).set_input_files(str(photo(tmp_path)))
+    page.get_by_text("Uploaded photo.jpg").wait_for()
+    transform = page.locator("#panel-transform")
+    transform.get_by_label("Resolution").select_option("480p")
+    transform.get_by_text("Cost: 25 credits").wait_for()
+    transform.get_by_role("button", name="Start").click()
+    job = page.locator("section.job").first
+    job.get_by_text(re.compile(r"Status: (queued|running) .* 25 credits reserved")).wait_for()
+    page.locator("#credits-badge").filter(has_text="175 credits").wait_for()
+    shoot(page, "08-transform-running")
+    job.get_by_role("button", name="Cancel job").click()
+    job.get_by_text("Canceled: 25 reserved credits went back to your balance.").wait_for()
+    assert job.get_attribute("data-status") == "canceled"
+
+    page.get_by_role("tab", name="Credits").click()
+    page.get_by_text("200 credits available").wait_for()
+    ledger = page.get_by_role("table", name="Every credit movement, newest first")
+    kinds = ledger.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert kinds[:2] == ["release", "reserve"], kinds
+    release = ledger.locator("tbody tr").first.locator("td").all_inner_texts()
+    assert release[2:4] == ["+25", "25"] or release[3] == "25", release
+    assert page.get_by_text("0 reserved by running jobs").is_visible()
+    assert axe_violations(page) == []
+    shoot(page, "09-credits-after-cancel")
+
+
+def test_api_errors_are_shown_with_their_message(studio_url: str, page: Any, tmp_path: Path) -> None:
+    sign_in(page, studio_url, "eve")
+    # A real refusal: search and replace without saying what to find.
+    page.get_by_role("tab", name="Edit").click()
+    page.locator("#panel-edit").get_by_label("Image to edit").set_input_files(str(photo(tmp_path)))
+    page.get_by_text("Uploaded photo.jpg").wait_for()
+    page.locator("#panel-edit").get_by_label("Operation").select_option("search_replace")
+    page.locator("#panel-edit").get_by_label("Prompt").fill("a yellow ball")
+    page.locator("#panel-edit").get_by_role("button", name="Apply edit").click()
+    alert = page.locator("#panel-edit").get_by_role("alert")
+    alert.wait_for()
+    assert "search_prompt" in alert.inner_text()
+
+    # What the API says when the balance is short, word for word.
+    message = "This needs 10 credits and you have 3: choose Draft quality or top up."
+    page.route(
+        "**/api/image-studio/create",
+        lambda route: route.fulfill(
+            status=402,
+            content_type="application/json",
+            body=json.dumps({"error": {"code": "insufficient_credits", "message": message, "details": {}}}),
+        ),
+    )
+    page.get_by_role("tab", name="Create").click()
+    create = page.locator("#panel-create")
+    create.get_by_label("Prompt").fill("a lighthouse at dusk")
+    create.get_by_role("button", name="Generate").click()
+    create.get_by_role("alert").filter(has_text=message).wait_for()
+    assert create.get_by_role("button", name="Generate").is_enabled()
+    shoot(page, "10-api-error")
