@@ -106,7 +106,7 @@ def sign_in(page: Any, base: str, user: str) -> None:
     page.goto(base + "/studio/")
     page.get_by_label("User name").fill(user)
     page.get_by_role("button", name="Sign in with a dev token").click()
-    page.get_by_role("tab", name="Create").wait_for()
+    page.get_by_role("tab", name="Create", exact=True).wait_for()
     page.get_by_text(f"Signed in as {user}@example.com").wait_for()
 
 

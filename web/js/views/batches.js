@@ -122,8 +122,9 @@ export function batchesView(root) {
         continue;
       }
       bar.value = b.percent;
+      const skipped = b.skipped || (b.invalid || []).length;
       panel.dataset.status = b.status;
-      line.textContent = `Status: ${b.status} · ${b.done} of ${b.total} rows done (${b.percent}%) · ${b.succeeded} succeeded, ${b.failed} failed · ${b.credits_charged} credits charged${b.eta_seconds ? ` · about ${b.eta_seconds} s left` : ""}${b.status === "scheduled" ? ` · runs at ${when(b.next_run_at || b.schedule_at)}` : ""}`;
+      line.textContent = `Status: ${b.status} · ${b.done} of ${b.total} rows done (${b.percent}%) · ${b.succeeded} succeeded, ${b.failed} failed${skipped ? `, ${skipped} skipped` : ""} · ${b.credits_charged} credits charged${b.eta_seconds ? ` · about ${b.eta_seconds} s left` : ""}${b.status === "scheduled" ? ` · runs at ${when(b.next_run_at || b.schedule_at)}` : ""}`;
       if (ENDED.includes(b.status)) {
         cancel.hidden = true;
         links.replaceChildren(

@@ -73,6 +73,7 @@ export function creditsView(root) {
     reload: true,
     async load() {
       status.loading("Loading your credits…");
+      summary.replaceChildren();
       try {
         const c = await credits.load();
         const u = c.usage;
