@@ -8,7 +8,7 @@ PORT ?= 3000
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),dev-user)
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: browser browser-deps bench-batches bench-social bench-transitions run test token lint typecheck template-check sam-validate unit integration flows bench clean install
+.PHONY: studio-publish browser browser-deps bench-batches bench-social bench-transitions run test token lint typecheck template-check sam-validate unit integration flows bench clean install
 
 install: $(STAMP)
 
@@ -82,6 +82,18 @@ bench-batches: $(STAMP)  ## a 20-row batch at concurrency 1, 4, 10 vs 40 direct 
 
 bench-social: $(STAMP)  ## Social Optimizer export: naive vs pyvips vs ours (prints speedup and ratio last)
 	$(PY) -m benchmarks.social
+
+# Deployed, the Studio page is static files in the stack's private StudioBucket behind CloudFront.
+studio-publish:  ## upload web/ and its config.json to a deployed stack: make studio-publish STACK=<name>
+	@test -n "$(STACK)" || { echo "usage: make studio-publish STACK=<stack name>" >&2; exit 1; }
+	@out() { aws cloudformation describe-stacks --stack-name "$(STACK)" \
+	    --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out StudioBucketName) && dist=$$(out StudioDistributionId) && \
+	aws s3 sync web/ "s3://$$bucket/studio/" --delete --exclude config.json --cache-control no-cache && \
+	out StudioConfig | aws s3 cp - "s3://$$bucket/studio/config.json" \
+	    --content-type application/json --cache-control no-cache && \
+	aws cloudfront create-invalidation --distribution-id "$$dist" --paths "/studio/*" >/dev/null && \
+	echo "The Studio is at $$(out StudioUrl)"
 
 clean:
 	rm -rf $(VENV) .venv-sam .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
