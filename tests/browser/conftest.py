@@ -95,10 +95,10 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     assert not errors, f"the page threw: {errors}"
 
 
-def shoot(page: Any, name: str) -> Path:
+def shoot(page: Any, name: str, *, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

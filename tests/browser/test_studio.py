@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -165,9 +166,14 @@ def test_social_export_of_a_photo_shows_every_format(studio_url: str, page: Any,
         page, "() => [...document.querySelectorAll('.formats img')].every(i => i.complete && i.naturalWidth)"
     )
     assert page.get_by_role("link", name=f"Download all {len(expected)} as a zip").is_visible()
-    assert page.get_by_role("link", name=f"Download {expected[0][0]} {expected[0][1]}", exact=True).is_visible()
+    assert page.get_by_role(
+        "link", name=f"Download {expected[0][0]} {expected[0][1]}", exact=True
+    ).is_visible()
     assert axe_violations(page) == []
     shoot(page, "05-social-export")
+    page.get_by_role("link", name=f"Download all {len(expected)} as a zip").scroll_into_view_if_needed()
+    page.mouse.wheel(0, -120)
+    shoot(page, "05b-social-grid", full_page=False)
 
     social.get_by_role("checkbox", name="Show safe zones").uncheck()
     assert page.locator(".safe-zone").first.evaluate("z => getComputedStyle(z).display") == "none"
@@ -293,3 +299,127 @@ def test_api_errors_are_shown_with_their_message(studio_url: str, page: Any, tmp
     create.get_by_role("alert").filter(has_text=message).wait_for()
     assert create.get_by_role("button", name="Generate").is_enabled()
     shoot(page, "10-api-error")
+
+
+def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: str, page: Any) -> None:
+    sign_in(page, studio_url, "ida")
+    create = page.locator("#panel-create")
+    create.get_by_label("Width (px)").fill("512")
+    create.get_by_label("Height (px)").fill("512")
+    create.get_by_label("Quality").select_option("draft")
+    create.get_by_label("Prompt").fill("A ceramic vase on a wooden table")
+    create.get_by_role("button", name="Generate").click()
+    create.get_by_text("Done: 1 result(s)").wait_for()
+    create.get_by_role("button", name="Use as input").click()
+
+    # Edit: inpaint where the mask is painted on the image.
+    page.get_by_role("tab", name="Edit", exact=True).click()
+    edit = page.locator("#panel-edit")
+    edit.get_by_text(f"512 {X} 512 · PNG").wait_for()
+    canvas = edit.get_by_label("Mask: paint over the area to change")
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=8)
+    page.mouse.up()
+    edit.get_by_label("Prompt").fill("a yellow flower")
+    edit.get_by_role("button", name="Apply edit").click()
+    edit.get_by_text(re.compile(r"Done: 1 result\(s\), \d+ credits charged")).wait_for()
+    assert edit.locator("figure.compare").count() == 1
+    assert axe_violations(page) == []
+
+    # Upscale: before and after, split by a slider.
+    page.get_by_role("tab", name="Upscale", exact=True).click()
+    upscale = page.locator("#panel-upscale")
+    upscale.get_by_label("Mode").select_option("fast")
+    upscale.get_by_role("button", name="Upscale", exact=True).click()
+    upscale.get_by_text(re.compile(r"Done: 1 result\(s\)")).wait_for()
+    assert f"2048 {X} 2048" in upscale.locator("figure.card").first.inner_text()
+    upscale.get_by_label("Before / after").fill("20")
+    split = upscale.locator(".compare-top").evaluate("e => e.style.getPropertyValue('--split')")
+    assert split == "20%"
+    assert axe_violations(page) == []
+    shoot(page, "11-upscale-before-after")
+
+    # Transform: the video plays in the page once the job ends (outputs as plain asset ids).
+    page.get_by_role("tab", name="Transform", exact=True).click()
+    transform = page.locator("#panel-transform")
+    transform.get_by_label("Resolution").select_option("480p")
+    transform.get_by_role("button", name="Start").click()
+    video_job = transform.locator("section.job", has_text="image-to-video job")
+    video_job.get_by_text("Done: 1 output(s).").wait_for(timeout=90_000)
+    assert video_job.get_attribute("data-status") == "succeeded"
+    result = video_job.locator("figure.card .frame > *").first
+    assert result.evaluate("e => e.tagName") in ("VIDEO", "IMG")
+    until(page, "e => e.tagName === 'VIDEO' ? e.readyState > 0 : e.naturalWidth > 0", result.element_handle())
+    shoot(page, "12-transform-video")
+
+    # The job view of finished jobs lists outputs as objects: the page reads them without a lookup.
+    token = token_of(page)
+    lookups: list[str] = []
+    page.on("request", lambda r: "/api/image-studio/assets/" in r.url and lookups.append(r.url))
+
+    def as_objects(route: Any) -> None:
+        response = route.fetch()
+        job = response.json()
+        objects = []
+        for asset_id in job.get("outputs", []):
+            a = api_get(studio_url, f"assets/{asset_id}", token)
+            objects.append(
+                {
+                    "asset_id": a["id"],
+                    "url": a["download_url"],
+                    "thumbnail_url": a["thumbnail_url"],
+                    "width": a["width"],
+                    "height": a["height"],
+                    "mime_type": a["mime"],
+                    "size_bytes": a["bytes"],
+                }
+            )
+        route.fulfill(response=response, json={**job, "outputs": objects})
+
+    page.route("**/api/image-studio/jobs/*", as_objects)
+    transform.get_by_label("Turn the image into").select_option("image-to-3d")
+    transform.get_by_role("button", name="Start").click()
+    model_job = transform.locator("section.job", has_text="image-to-3d job")
+    model_job.get_by_text("Done: 1 output(s).").wait_for(timeout=90_000)
+    assert model_job.get_by_role(
+        "link", name=re.compile(r"Download image-to-3d result 1 \(model.")
+    ).is_visible()
+    assert lookups == []
+    page.unroute("**/api/image-studio/jobs/*")
+
+    # Library: favourite, versions, a share link with an expiry, then revoked.
+    page.get_by_role("tab", name="Library", exact=True).click()
+    library = page.locator("#panel-library")
+    cards = library.locator(".library figure.card")
+    cards.first.wait_for()
+    assert cards.count() == 5  # created, edited, upscaled, video, 3D model
+    upscaled = cards.filter(has_text=f"2048 {X} 2048").first
+    favourite = upscaled.get_by_role("button", name="☆ Favourite")
+    favourite.click()
+    upscaled.get_by_role("button", name="★ Favourite").wait_for()
+    assert upscaled.get_by_role("button", name="★ Favourite").get_attribute("aria-pressed") == "true"
+    library.get_by_label("Favourites only").check()
+    library.get_by_role("button", name="Search").click()
+    until(page, "() => document.querySelectorAll('.library figure.card').length === 1")
+    cards.first.get_by_role("button", name="Details").click()
+    lineage = library.locator(".lineage li")
+    lineage.first.wait_for()
+    assert lineage.first.inner_text().startswith("made from: ")
+    library.get_by_label("Link expires after").select_option("86400")
+    library.get_by_role("button", name="Create share link").click()
+    library.get_by_text("Share link created.").wait_for()
+    link = library.locator(".detail a").first.get_attribute("href")
+    assert link is not None
+    with urllib.request.urlopen(link, timeout=10) as resp:
+        assert resp.status == 200
+    shoot(page, "13-library-share")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=re.compile("^Revoke the link")).click()
+    library.get_by_text("Link revoked: it now answers 404.").wait_for()
+    library.get_by_text(re.compile("revoked or expired")).wait_for()
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(link, timeout=10)
+    assert gone.value.code == 404

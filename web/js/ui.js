@@ -341,7 +341,14 @@ export function compare(before, after, label = "Before / after") {
   return h(
     "figure",
     { class: "compare" },
-    h("div", { class: "compare-stage" }, h("img", { src: a.url, alt: `After: ${describe(a)}` }), top),
+    h(
+      "div",
+      { class: "compare-stage" },
+      h("img", { src: a.url, alt: `After: ${describe(a)}` }),
+      top,
+      h("span", { class: "tag before", "aria-hidden": "true", text: "Before" }),
+      h("span", { class: "tag after", "aria-hidden": "true", text: "After" }),
+    ),
     field(label, range, `Before ${describe(b)} · after ${describe(a)}`),
   );
 }

@@ -80,7 +80,7 @@ export function transformView(root) {
     "form",
     { class: "panel-form", "aria-label": "Transform" },
     input.el,
-    field("Transform", kind),
+    field("Turn the image into", kind),
     promptField,
     videoFields,
     audioField,
