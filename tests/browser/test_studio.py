@@ -423,3 +423,77 @@ def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: st
     with pytest.raises(urllib.error.HTTPError) as gone:
         urllib.request.urlopen(link, timeout=10)
     assert gone.value.code == 404
+
+
+def test_new_studio_tabs_appear_only_where_the_api_serves_them(
+    studio_url: str, page: Any, tmp_path: Path
+) -> None:
+    with urllib.request.urlopen(f"{studio_url}/api/image-studio/openapi.json", timeout=30) as resp:
+        spec = json.loads(resp.read())
+    sign_in(page, studio_url, "noa")
+    page.get_by_role("tab", name="Library", exact=True).wait_for()
+    served = "/api/image-studio/compress" in spec["paths"]
+    assert page.get_by_role("tab", name="Compress", exact=True).count() == (1 if served else 0)
+
+    # A stack that serves compress: the tab's form is the route's own request schema.
+    spec["paths"]["/api/image-studio/compress"] = {
+        "post": {
+            "requestBody": {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CompressTest"}}}
+            }
+        }
+    }
+    spec["components"]["schemas"]["CompressTest"] = {
+        "type": "object",
+        "properties": {
+            "image": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "asset_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "quality": {"type": "integer", "minimum": 1, "maximum": 100, "title": "Quality", "default": 80},
+            "output_format": {"type": "string", "enum": ["jpeg", "webp"], "title": "Output format"},
+            "strip_metadata": {"type": "boolean", "title": "Strip metadata", "default": True},
+        },
+        "required": ["output_format"],
+    }
+    sent: list[dict[str, Any]] = []
+
+    def compress(route: Any) -> None:
+        body = route.request.post_data_json
+        sent.append(body)
+        asset = api_get(studio_url, f"assets/{body['asset_id']}", token_of(page))
+        route.fulfill(
+            status=200,
+            json={
+                "job_id": "job-1",
+                "status": "succeeded",
+                "operation": "compress",
+                "credits_charged": 0,
+                "outputs": [
+                    {
+                        "asset_id": "compressed-1",
+                        "url": asset["download_url"],
+                        "width": asset["width"],
+                        "height": asset["height"],
+                        "mime": "image/webp",
+                        "bytes": asset["bytes"] // 4,
+                    }
+                ],
+                "failures": [],
+            },
+        )
+
+    page.route("**/api/image-studio/openapi.json", lambda route: route.fulfill(json=spec))
+    page.route("**/api/image-studio/compress", compress)
+    page.reload()
+    page.get_by_role("tab", name="Compress", exact=True).click()
+    panel = page.locator("#panel-compress")
+    panel.get_by_label("Image").set_input_files(str(photo(tmp_path)))
+    panel.get_by_text("Uploaded photo.jpg").wait_for()
+    panel.get_by_label("Quality").fill("60")
+    panel.get_by_label("Output format").select_option("webp")
+    panel.get_by_role("button", name="Compress", exact=True).click()
+    panel.get_by_text(re.compile(r"→ .*: 75% smaller\.")).wait_for()
+    assert sent[0]["quality"] == 60 and sent[0]["output_format"] == "webp" and sent[0]["strip_metadata"]
+    assert set(sent[0]) == {"asset_id", "quality", "output_format", "strip_metadata"}
+    assert panel.locator("figure.compare").count() == 1
+    assert axe_violations(page) == []
+    shoot(page, "14-new-studio-compress")

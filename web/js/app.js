@@ -1,5 +1,5 @@
 // The Studio: sign-in, the tabs of every studio, the credits badge.
-import { setApiBase } from "./api.js";
+import { setApiBase, url } from "./api.js";
 import { auth } from "./auth.js";
 import { credits } from "./credits-state.js";
 import { h } from "./ui.js";
@@ -8,6 +8,7 @@ import { controlView, editView, upscaleView } from "./views/studios.js";
 import { createView } from "./views/create.js";
 import { creditsView } from "./views/credits.js";
 import { libraryView } from "./views/library.js";
+import { newStudioTabs } from "./views/newstudios.js";
 import { socialView } from "./views/social.js";
 import { transformView } from "./views/transform.js";
 
@@ -93,15 +94,21 @@ function render(session) {
     return;
   }
   $("who").textContent = `Signed in as ${session.user}`;
-  if (!built) build();
   credits.load().catch(() => {});
-  const first = location.hash.slice(1) || "create";
-  show(views.has(first) ? first : "create", false);
+  if (!built) build();
+  else show(views.has(location.hash.slice(1)) ? location.hash.slice(1) : "create", false);
 }
 
-function build() {
+async function build() {
   built = true;
   const tabs = [...TABS];
+  try {
+    // Compression, Format Converter and Face Swap appear only where this API serves them.
+    const r = await fetch(url("openapi.json"));
+    if (r.ok) tabs.splice(4, 0, ...newStudioTabs(await r.json()));
+  } catch {
+    /* without the spec, the studios every stack has */
+  }
   const list = document.querySelector("[role=tablist]");
   for (const [id, label, make] of tabs) {
     const tab = h("button", { type: "button", role: "tab", id: `tab-${id}`, "aria-controls": `panel-${id}`, "aria-selected": "false", tabindex: "-1", text: label });
