@@ -7,6 +7,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,13 @@ def test_social_export_of_a_photo_shows_every_format(studio_url: str, page: Any,
     social.get_by_role("checkbox", name="Show safe zones").uncheck()
     assert page.locator(".safe-zone").first.evaluate("z => getComputedStyle(z).display") == "none"
 
+    # On a phone the grid is two columns and nothing runs off the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    columns = figures.evaluate_all("fs => new Set(fs.map(f => Math.round(f.getBoundingClientRect().x))).size")
+    assert columns == 2
+    assert axe_violations(page) == []
+
 
 def test_batch_csv_with_a_bad_row_shows_it_then_runs_to_the_end(
     studio_url: str, page: Any, tmp_path: Path
@@ -229,7 +237,21 @@ def test_batch_csv_with_a_bad_row_shows_it_then_runs_to_the_end(
     assert manifest is not None
     with urllib.request.urlopen(manifest, timeout=10) as resp:
         assert resp.read().decode().count("succeeded") == 2
+    history = page.get_by_role("table", name="Your batches")
+    history.get_by_text("Spring cups").wait_for()
     shoot(tab.page, "07-batch-done")
+
+    # The same rows, scheduled for tomorrow morning instead of now.
+    page.get_by_role("button", name="Preview (dry run)").click()
+    page.get_by_role("button", name="Schedule").wait_for(state="visible")
+    tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+    page.get_by_label("Run at (for Schedule)").fill(tomorrow)
+    page.get_by_label("Batch name").fill("Tomorrow's cups")
+    page.get_by_role("button", name="Schedule").click()
+    page.get_by_text(re.compile(r"^Scheduled for ")).wait_for()
+    scheduled = page.locator("section.job", has_text="Tomorrow's cups")
+    scheduled.get_by_text(re.compile(r"Status: scheduled .* runs at ")).wait_for()
+    history.locator("tr", has_text="Tomorrow's cups").get_by_text("scheduled").wait_for()
 
 
 def test_cancelling_a_job_returns_its_credits_in_the_credits_view(

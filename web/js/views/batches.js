@@ -76,6 +76,15 @@ export function batchesView(root) {
     runBtn.disabled = scheduleBtn.disabled = false;
   };
 
+  const refreshHistory = async () => {
+    const { batches } = await get("batches?limit=10");
+    history.replaceChildren(
+      batches.length
+        ? table("Your batches", ["Name", "Status", "Rows", "Credits", "Created"], batches.map((b) => [b.name || b.id, b.status, `${b.done}/${b.total}`, String(b.credits_charged), when(b.created_at)]))
+        : h("p", { class: "empty-note", text: "No batches yet." }),
+    );
+  };
+
   const follow = async (batch) => {
     const bar = h("progress", { max: 100, value: 0 });
     bar.id = nextId("batch");
@@ -131,9 +140,13 @@ export function batchesView(root) {
           ...(b.manifest_csv_url ? [h("a", { class: "button", href: b.manifest_csv_url, download: "", text: "Download the manifest (CSV)" }), " ", h("a", { class: "button secondary", href: b.manifest_json_url, download: "", text: "Manifest (JSON)" })] : []),
         );
         document.dispatchEvent(new Event("credits-changed"));
+        refreshHistory().catch(() => {});
         break;
       }
-      if (b.status === "scheduled") break;
+      if (b.status === "scheduled") {
+        refreshHistory().catch(() => {});
+        break;
+      }
       await sleep(1500);
     }
   };
@@ -181,12 +194,7 @@ export function batchesView(root) {
           const t = await get("batches/templates");
           for (const x of t.templates) template.append(h("option", { value: x.operation, text: x.operation }));
         }
-        const { batches } = await get("batches?limit=10");
-        history.replaceChildren(
-          batches.length
-            ? table("Your batches", ["Name", "Status", "Rows", "Credits", "Created"], batches.map((b) => [b.name || b.id, b.status, `${b.done}/${b.total}`, String(b.credits_charged), when(b.created_at)]))
-            : h("p", { class: "empty-note", text: "No batches yet." }),
-        );
+        await refreshHistory();
       } catch (e) {
         status.error(e);
       }
