@@ -303,6 +303,7 @@ def test_api_errors_are_shown_with_their_message(studio_url: str, page: Any, tmp
     alert = page.locator("#panel-edit").get_by_role("alert")
     alert.wait_for()
     assert "search_prompt" in alert.inner_text()
+    shoot(page, "10a-api-error-edit")
 
     # What the API says when the balance is short, word for word.
     message = "This needs 10 credits and you have 3: choose Draft quality or top up."
