@@ -323,6 +323,14 @@ def test_api_errors_are_shown_with_their_message(studio_url: str, page: Any, tmp
     assert create.get_by_role("button", name="Generate").is_enabled()
     shoot(page, "10-api-error")
 
+    # Signing out leaves nothing of this user on the page for the next one.
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    sign_in(page, studio_url, "fay")
+    page.locator("#credits-badge").filter(has_text="200 credits").wait_for()
+    assert page.locator("#panel-create").get_by_label("Prompt").input_value() == ""
+    assert page.locator("#panel-edit .input-preview img").count() == 0
+
 
 def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: str, page: Any) -> None:
     sign_in(page, studio_url, "ida")

@@ -38,7 +38,8 @@ async function boot() {
   }
   setApiBase(cfg.api_base);
   auth.configure(cfg.auth);
-  auth.onChange(render);
+  // Signing out (or a session that ended) starts the page afresh: nothing of the last user stays.
+  auth.onChange((session) => (session || !built ? render(session) : location.reload()));
   credits.onChange((c) => {
     const badge = $("credits-badge");
     badge.hidden = false;

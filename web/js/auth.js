@@ -112,11 +112,13 @@ export const auth = {
   },
   signOut() {
     sessionStorage.removeItem(KEY);
-    listeners.forEach((f) => f(null));
     if (config.mode === "oidc" && config.logout_endpoint) {
+      // The hosted UI ends its own session too, then comes back to the page.
       const q = new URLSearchParams({ client_id: config.client_id, logout_uri: redirectUri() });
       location.assign(`${config.logout_endpoint}?${q}`);
+      return;
     }
+    listeners.forEach((f) => f(null));
   },
   expired() {
     if (sessionStorage.getItem(KEY)) {

@@ -26,6 +26,10 @@ export function socialView(root) {
 
   crop.addEventListener("change", () => (fillField.hidden = crop.value !== "fit"));
   all.addEventListener("change", () => platforms.querySelectorAll("input[name=platform]").forEach((c) => (c.checked = all.checked)));
+  platforms.addEventListener("change", () => {
+    const boxes = [...platforms.querySelectorAll("input[name=platform]")];
+    all.checked = boxes.every((c) => c.checked);
+  });
   safe.addEventListener("change", () => grid.classList.toggle("hide-safe", !safe.checked));
 
   const placeMarker = () => {
