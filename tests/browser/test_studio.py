@@ -105,6 +105,7 @@ def test_sign_in_create_and_see_the_image(studio_url: str, page: Any) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.get_by_role("tab", name="Create", exact=True).click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe_violations(page) == []
     shoot(page, "04-create-phone")
 
 
@@ -373,6 +374,14 @@ def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: st
     assert axe_violations(page) == []
     shoot(page, "11-upscale-before-after")
 
+    # Control: a sketch of the same image turned into a new one.
+    page.get_by_role("tab", name="Control", exact=True).click()
+    control = page.locator("#panel-control")
+    control.get_by_label("Prompt").fill("a watercolour vase")
+    control.get_by_role("button", name="Generate").click()
+    control.get_by_text(re.compile(r"Done: 1 result\(s\)")).wait_for()
+    assert control.locator("figure.card img").count() == 1
+
     # Transform: the video plays in the page once the job ends (outputs as plain asset ids).
     page.get_by_role("tab", name="Transform", exact=True).click()
     transform = page.locator("#panel-transform")
@@ -426,7 +435,7 @@ def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: st
     library = page.locator("#panel-library")
     cards = library.locator(".library figure.card")
     cards.first.wait_for()
-    assert cards.count() == 5  # created, edited, upscaled, video, 3D model
+    assert cards.count() == 6  # created, edited, upscaled, controlled, video, 3D model
     upscaled = cards.filter(has_text=f"2048 {X} 2048").first
     favourite = upscaled.get_by_role("button", name="☆ Favourite")
     favourite.click()
