@@ -1,6 +1,7 @@
 // Small DOM helpers and the components every studio shares: status lines, image inputs with
 // drag-and-drop upload, result cards, the job tracker and the before/after comparison.
 import { api, ApiError, get, jobOutputs, normalizeOutput, post, sleep, uploadFile } from "./api.js";
+import { credits } from "./credits-state.js";
 
 let uid = 0;
 export const nextId = (p = "f") => `${p}-${++uid}`;
@@ -371,4 +372,43 @@ export async function runStudio(path, body, { gallery, status, title, before }) 
     `Done: ${outs.length} result(s), ${data.credits_charged} credits charged.${failed ? ` Not charged: ${failed}` : ""}`,
   );
   return data;
+}
+
+// The cost before paying and the credits left: body() is the estimate-cost request (null: not yet).
+export function estimateLine(
+  path,
+  body,
+  describeEstimate = (e) => `with ${e.model_name}`,
+  emptyText = "Choose the image to see the cost.",
+) {
+  const el = h("p", { class: "estimate", "aria-live": "polite" });
+  let seq = 0;
+  const refresh = async () => {
+    const mine = ++seq;
+    let req;
+    try {
+      req = body();
+    } catch {
+      req = null;
+    }
+    if (!req) {
+      el.className = "estimate";
+      el.textContent = emptyText;
+      return;
+    }
+    el.className = "estimate loading";
+    el.textContent = "Estimating the cost…";
+    try {
+      const [e, c] = await Promise.all([post(path, req), credits.load()]);
+      if (mine !== seq) return;
+      el.className = e.credits > c.available ? "estimate error" : "estimate";
+      el.textContent = `Cost: ${e.credits} credits (US$${e.usd}) ${describeEstimate(e)} · you have ${c.available} credits left${e.credits > c.available ? ": not enough for this run." : ""}`;
+    } catch (err) {
+      if (mine !== seq) return;
+      el.className = "estimate error";
+      el.textContent = `No estimate: ${err.message}`;
+    }
+  };
+  document.addEventListener("credits-changed", () => el.isConnected && refresh());
+  return { el, refresh };
 }

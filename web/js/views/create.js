@@ -1,8 +1,7 @@
 // Create: prompt, template by platform with its exact size, quality, provider/model, variations;
 // the estimate and credits left before paying; a gallery of results.
-import { get, post } from "../api.js";
-import { busy, field, h, runStudio, select, statusLine } from "../ui.js";
-import { credits } from "../credits-state.js";
+import { get } from "../api.js";
+import { busy, estimateLine, field, h, runStudio, select, statusLine } from "../ui.js";
 
 export function createView(root) {
   const prompt = h("textarea", { rows: 3, required: true, placeholder: "A red bicycle against a white wall, morning light" });
@@ -16,7 +15,6 @@ export function createView(root) {
   const provider = select([["auto", "Auto (best for the quality)"]]);
   const model = select([["", "Auto"]]);
   const variations = h("input", { type: "number", min: 1, max: 10, value: 1, inputmode: "numeric" });
-  const estimate = h("p", { class: "estimate", "aria-live": "polite" });
   const go = h("button", { type: "submit", class: "primary", text: "Generate" });
   const status = statusLine();
   const gallery = h("div", { class: "gallery", "aria-label": "Results" });
@@ -32,27 +30,12 @@ export function createView(root) {
     return r;
   };
 
-  let seq = 0;
-  const refreshEstimate = async () => {
-    const mine = ++seq;
-    estimate.className = "estimate loading";
-    estimate.textContent = "Estimating the cost…";
+  const cost = estimateLine("estimate-cost", () => {
     const { prompt: _p, ...body } = request();
-    try {
-      const [e, c] = await Promise.all([post("estimate-cost", { operation: "generate", ...body }), credits.load()]);
-      if (mine !== seq) return;
-      estimate.className = "estimate";
-      estimate.textContent = `Cost: ${e.credits} credits (US$${e.usd}) with ${e.model_name} · you have ${c.available} credits left`;
-      if (e.credits > c.available) {
-        estimate.className = "estimate error";
-        estimate.textContent += ": not enough for this run.";
-      }
-    } catch (err) {
-      if (mine !== seq) return;
-      estimate.className = "estimate error";
-      estimate.textContent = `No estimate: ${err.message}`;
-    }
-  };
+    return { operation: "generate", ...body };
+  });
+  const estimate = cost.el;
+  const refreshEstimate = cost.refresh;
 
   const showTemplate = () => {
     const t = templates.find((x) => x.id === template.value);
@@ -107,10 +90,7 @@ export function createView(root) {
     gallery.setAttribute("aria-busy", "true");
     busy(go, status, "Generating… this takes a few seconds per image.", () =>
       runStudio("create", request(), { gallery, status, title: "Variation" }),
-    ).finally(() => {
-      gallery.removeAttribute("aria-busy");
-      refreshEstimate();
-    });
+    ).finally(() => gallery.removeAttribute("aria-busy"));
   });
 
   root.append(

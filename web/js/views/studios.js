@@ -1,5 +1,5 @@
 // Edit (with a mask drawn on the image), Upscale (before/after) and Control.
-import { busy, field, h, imageInput, inputRef, nextId, runStudio, select, statusLine } from "../ui.js";
+import { busy, estimateLine, field, h, imageInput, inputRef, nextId, runStudio, select, statusLine } from "../ui.js";
 
 const EDIT_OPS = [
   ["remove_background", "Remove background"],
@@ -91,10 +91,15 @@ export function editView(root) {
     sidesField.hidden = v !== "outpaint";
     maskField.hidden = v !== "inpaint";
   };
-  op.addEventListener("change", sync);
-  input.onChange(() => mask.setImage(input.get()));
+  const cost = estimateLine("estimate-cost", () => {
+    const o = input.get();
+    return o && { operation: "edit", edit_operation: op.value, width: o.width, height: o.height };
+  });
+  op.addEventListener("change", () => (sync(), cost.refresh()));
+  input.onChange(() => (mask.setImage(input.get()), cost.refresh()));
   sync();
-  const form = h("form", { class: "panel-form", "aria-label": "Edit" }, input.el, field("Operation", op), maskField, promptField, searchField, sidesField, go, status.el);
+  cost.refresh();
+  const form = h("form", { class: "panel-form", "aria-label": "Edit" }, input.el, field("Operation", op), maskField, promptField, searchField, sidesField, cost.el, go, status.el);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     busy(go, status, "Editing…", async () => {
@@ -124,11 +129,23 @@ export function upscaleView(root) {
   const go = h("button", { type: "submit", class: "primary", text: "Upscale" });
   const status = statusLine();
   const gallery = h("div", { class: "gallery" });
+  const cost = estimateLine("estimate-cost", () => {
+    const o = input.get();
+    if (!o) return null;
+    const body = { operation: "upscale", mode: mode.value, width: o.width, height: o.height };
+    if (preset.value) body.preset = preset.value;
+    if (target.value) body.target_long_side = Number(target.value);
+    return body;
+  });
+  for (const c of [mode, preset, target]) c.addEventListener("change", cost.refresh);
+  input.onChange(cost.refresh);
+  cost.refresh();
   const form = h(
     "form",
     { class: "panel-form", "aria-label": "Upscale" },
     input.el,
     h("div", { class: "row" }, field("Mode", mode), field("Preset", preset), field("Target long side (px)", target)),
+    cost.el,
     go,
     status.el,
   );
@@ -158,7 +175,9 @@ export function controlView(root) {
   const styleField = h("fieldset", { hidden: true }, h("legend", { text: "Style" }), style.el);
   const strengthId = nextId();
   strength.id = strengthId;
-  op.addEventListener("change", () => (styleField.hidden = op.value !== "style_transfer"));
+  const cost = estimateLine("estimate-cost", () => ({ operation: "control", control_operation: op.value }));
+  op.addEventListener("change", () => ((styleField.hidden = op.value !== "style_transfer"), cost.refresh()));
+  cost.refresh();
   const form = h(
     "form",
     { class: "panel-form", "aria-label": "Control" },
@@ -167,6 +186,7 @@ export function controlView(root) {
     styleField,
     field("Prompt", prompt),
     field("Control strength", strength, "How closely to follow the control image."),
+    cost.el,
     go,
     status.el,
   );

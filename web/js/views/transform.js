@@ -1,7 +1,7 @@
 // Transform: image to video, talking avatar, image to 3D as jobs: estimate, live progress, cancel,
 // the result playable.
-import { api, get, post } from "../api.js";
-import { busy, field, h, imageInput, inputRef, select, statusLine, trackJob } from "../ui.js";
+import { api, get } from "../api.js";
+import { busy, estimateLine, field, h, imageInput, inputRef, select, statusLine, trackJob } from "../ui.js";
 
 const KINDS = [
   ["image-to-video", "Image to video"],
@@ -17,7 +17,6 @@ export function transformView(root) {
   const resolution = select(["480p", "720p", "1080p"], "720p");
   const duration = select([["5", "5 s"], ["10", "10 s"]], "5");
   const model3d = select([["stable-fast-3d", "Stable Fast 3D"], ["spar3d", "SPAR3D"]]);
-  const estimate = h("p", { class: "estimate", "aria-live": "polite" });
   const go = h("button", { type: "submit", class: "primary", text: "Start" });
   const status = statusLine();
   const jobs = h("div", { class: "jobs", "aria-label": "Jobs" });
@@ -41,28 +40,25 @@ export function transformView(root) {
     return b;
   };
 
-  const refreshEstimate = async () => {
-    const k = kind.value;
-    const req = { operation: k };
-    if (k === "image-to-video") Object.assign(req, { resolution: resolution.value, duration: Number(duration.value) });
-    if (k === "image-to-3d") req.model = model3d.value;
-    if (k === "talking-avatar") {
-      const a = audio.get();
-      if (!a?.duration) {
-        estimate.textContent = "The cost depends on the speech's length: add it to see the estimate.";
-        return;
+  const cost = estimateLine(
+    "transform/estimate-cost",
+    () => {
+      const k = kind.value;
+      const req = { operation: k };
+      if (k === "image-to-video") Object.assign(req, { resolution: resolution.value, duration: Number(duration.value) });
+      if (k === "image-to-3d") req.model = model3d.value;
+      if (k === "talking-avatar") {
+        const a = audio.get();
+        if (!a?.duration) return null;
+        req.duration_seconds = a.duration;
       }
-      req.duration_seconds = a.duration;
-    }
-    try {
-      const e = await post("transform/estimate-cost", req);
-      estimate.className = "estimate";
-      estimate.textContent = `Cost: ${e.credits} credits (US$${e.usd}), reserved now and charged when the result is stored.`;
-    } catch (err) {
-      estimate.className = "estimate error";
-      estimate.textContent = `No estimate: ${err.message}`;
-    }
-  };
+      return req;
+    },
+    () => "reserved now, charged when the result is stored",
+    "Add the speech to see the cost: an avatar is priced by its length.",
+  );
+  const estimate = cost.el;
+  const refreshEstimate = cost.refresh;
 
   const sync = () => {
     const k = kind.value;
