@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
+import struct
 import urllib.error
 import urllib.request
+import wave
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,19 @@ def photo(tmp_path: Path, name: str = "photo.jpg", size: tuple[int, int] = (1600
     draw.ellipse((1000, 300, 1300, 600), fill=(220, 60, 50))
     path = tmp_path / name
     path.write_bytes(encode(im, "JPEG", quality=90))
+    return path
+
+
+def speech(tmp_path: Path, seconds: int) -> Path:
+    """A WAV of a tone, as long as asked."""
+    path = tmp_path / "speech.wav"
+    rate = 16_000
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        tone = (int(8000 * math.sin(2 * math.pi * 220 * i / rate)) for i in range(rate * seconds))
+        w.writeframes(b"".join(struct.pack("<h", v) for v in tone))
     return path
 
 
@@ -266,6 +282,13 @@ def test_cancelling_a_job_returns_its_credits_in_the_credits_view(
     page.locator("#panel-transform").get_by_label("Image", exact=True).set_input_files(str(photo(tmp_path)))
     page.get_by_text("Uploaded photo.jpg").wait_for()
     transform = page.locator("#panel-transform")
+    # A talking avatar is priced by the speech's length: the cost shows once the speech is in.
+    transform.get_by_label("Turn the image into").select_option("talking-avatar")
+    transform.get_by_text("Add the speech to see the cost").wait_for()
+    transform.get_by_label("Speech (WAV or MP3)").set_input_files(str(speech(tmp_path, seconds=6)))
+    transform.get_by_text("Uploaded speech.wav").wait_for()
+    transform.get_by_text(re.compile(r"^Cost: \d+ credits .* reserved now")).wait_for()
+    transform.get_by_label("Turn the image into").select_option("image-to-video")
     transform.get_by_label("Resolution").select_option("480p")
     transform.get_by_text("Cost: 25 credits").wait_for()
     transform.get_by_role("button", name="Start").click()
