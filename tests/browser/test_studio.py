@@ -398,6 +398,15 @@ def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: st
     assert split == "20%"
     assert axe_violations(page) == []
     shoot(page, "11-upscale-before-after")
+    # Creative upscale runs as a job (202): followed in the page to its result.
+    upscale.get_by_label("Mode").select_option("creative")
+    upscale.get_by_text(re.compile(r"^Cost: 60 credits")).wait_for()
+    upscale.get_by_role("button", name="Upscale", exact=True).click()
+    upscale.get_by_text("Running as a job: follow it below.").wait_for()
+    creative = upscale.locator("section.job")
+    creative.get_by_text(re.compile(r"Status: (queued|running) .* 60 credits reserved")).wait_for()
+    creative.get_by_text("Done: 1 output(s).").wait_for(timeout=90_000)
+    assert creative.locator("figure.card img").count() == 1
 
     # Control: a sketch of the same image turned into a new one.
     page.get_by_role("tab", name="Control", exact=True).click()
@@ -460,8 +469,8 @@ def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: st
     library = page.locator("#panel-library")
     cards = library.locator(".library figure.card")
     cards.first.wait_for()
-    assert cards.count() == 6  # created, edited, upscaled, controlled, video, 3D model
-    upscaled = cards.filter(has_text=f"2048 {X} 2048").first
+    assert cards.count() == 7  # created, edited, upscaled twice, controlled, video, 3D model
+    upscaled = cards.filter(has_text=f"2048 {X} 2048").last  # the fast one, older
     favourite = upscaled.get_by_role("button", name="☆ Favourite")
     favourite.click()
     upscaled.get_by_role("button", name="★ Favourite").wait_for()

@@ -360,7 +360,10 @@ export async function runStudio(path, body, { gallery, status, title, before }) 
   document.dispatchEvent(new Event("credits-changed"));
   if (code === 202) {
     status.ok("Running as a job: follow it below.");
-    trackJob({ ...data, id: data.id ?? data.job_id, links: data.links, operation: data.operation }, gallery);
+    trackJob(
+      { ...data, id: data.id ?? data.job_id, progress: data.progress ?? 0, credits_reserved: data.credits_reserved ?? data.details?.credits_reserved ?? data.credits_estimated },
+      gallery,
+    );
     return data;
   }
   const outs = (data.outputs || []).map(normalizeOutput);
