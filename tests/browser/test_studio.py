@@ -256,6 +256,7 @@ def test_batch_csv_with_a_bad_row_shows_it_then_runs_to_the_end(
         assert resp.read().decode().count("succeeded") == 2
     history = page.get_by_role("table", name="Your batches")
     history.get_by_text("Spring cups").wait_for()
+    assert axe_violations(tab.page) == []
     shoot(tab.page, "07-batch-done")
 
     # The same rows, scheduled for tomorrow morning instead of now.
@@ -295,6 +296,7 @@ def test_cancelling_a_job_returns_its_credits_in_the_credits_view(
     job = page.locator("section.job").first
     job.get_by_text(re.compile(r"Status: (queued|running) .* 25 credits reserved")).wait_for()
     page.locator("#credits-badge").filter(has_text="175 credits").wait_for()
+    assert axe_violations(page) == []
     shoot(page, "08-transform-running")
     job.get_by_role("button", name="Cancel job").click()
     job.get_by_text("Canceled: 25 reserved credits went back to your balance.").wait_for()
