@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import re
 import struct
 import urllib.error
+import urllib.parse
 import urllib.request
 import wave
 from datetime import datetime, timedelta
@@ -583,3 +585,71 @@ def test_new_studio_tabs_appear_only_where_the_api_serves_them(
     assert panel.locator("figure.compare").count() == 1
     assert axe_violations(page) == []
     shoot(page, "14-new-studio-compress")
+
+
+def test_hosted_ui_sign_in_with_pkce_as_deployed(studio_url: str, page: Any) -> None:
+    """The deployed sign-in (config.json from the stack), the hosted UI played by routes here."""
+    idp = "https://auth.example.test"
+    config = {
+        "api_base": "",
+        "auth": {
+            "mode": "oidc",
+            "client_id": "studio-client",
+            "scope": "openid email profile",
+            "authorize_endpoint": f"{idp}/oauth2/authorize",
+            "token_endpoint": f"{idp}/oauth2/token",
+            "logout_endpoint": f"{idp}/logout",
+        },
+    }
+    seen: dict[str, str] = {}
+
+    def authorize(route: Any) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(route.request.url).query))
+        seen.update(query)
+        back = f"{query['redirect_uri']}?code=the-code&state={query['state']}"
+        route.fulfill(status=302, headers={"location": back})
+
+    def token(route: Any) -> None:
+        form = dict(urllib.parse.parse_qsl(route.request.post_data or ""))
+        digest = hashlib.sha256(form["code_verifier"].encode()).digest()
+        challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        ok = form["code"] == "the-code" and challenge == seen["code_challenge"]
+        dev = urllib.request.Request(
+            f"{studio_url}/_local/dev-token", data=b'{"user": "olga"}', method="POST"
+        )
+        with urllib.request.urlopen(dev, timeout=10) as resp:
+            id_token = json.loads(resp.read())["token"]
+        route.fulfill(
+            status=200 if ok else 400,
+            headers={"access-control-allow-origin": "*"},
+            json={"id_token": id_token, "token_type": "Bearer"} if ok else {"error": "invalid_grant"},
+        )
+
+    page.route("**/studio/config.json", lambda route: route.fulfill(json=config))
+    page.route(f"{idp}/oauth2/authorize*", authorize)
+    page.route(f"{idp}/oauth2/token", token)
+    logouts: list[str] = []
+
+    def logout(route: Any) -> None:
+        logouts.append(route.request.url)
+        route.fulfill(status=302, headers={"location": f"{studio_url}/studio/"})
+
+    page.route(f"{idp}/logout*", logout)
+
+    page.goto(studio_url + "/studio/")
+    assert page.get_by_label("User name").is_hidden()
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("Signed in as olga@example.com").wait_for()
+    assert seen["response_type"] == "code" and seen["client_id"] == "studio-client"
+    assert seen["code_challenge_method"] == "S256" and seen["redirect_uri"] == f"{studio_url}/studio/"
+    assert "code=" not in page.url  # the code is not left in the address bar
+    page.locator("#credits-badge").filter(has_text="200 credits").wait_for()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert page.evaluate("sessionStorage.getItem('studio.session')") is None
+    (ended,) = logouts  # the hosted UI's own session ends too
+    assert dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(ended).query)) == {
+        "client_id": "studio-client",
+        "logout_uri": f"{studio_url}/studio/",
+    }
