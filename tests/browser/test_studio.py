@@ -119,6 +119,16 @@ def test_sign_in_create_and_see_the_image(studio_url: str, page: Any) -> None:
     assert axe_violations(page) == []
     shoot(page, "03-library")
 
+    # The tabs work from the keyboard: arrows move between studios, Home goes back to the first.
+    page.get_by_role("tab", name="Library", exact=True).focus()
+    page.keyboard.press("ArrowRight")
+    credits_tab = page.get_by_role("tab", name="Credits", exact=True)
+    assert credits_tab.get_attribute("aria-selected") == "true"
+    assert page.evaluate("document.activeElement.id") == "tab-credits"
+    page.get_by_text("credits available").wait_for()
+    page.keyboard.press("Home")
+    assert page.get_by_role("tab", name="Create", exact=True).get_attribute("aria-selected") == "true"
+
     # At phone width every control is still on the screen.
     page.set_viewport_size({"width": 390, "height": 844})
     page.get_by_role("tab", name="Create", exact=True).click()
