@@ -509,11 +509,21 @@ def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: st
     library.get_by_label("Link expires after").select_option("86400")
     library.get_by_role("button", name="Create share link").click()
     library.get_by_text("Share link created.").wait_for()
-    link = library.locator(".detail a").first.get_attribute("href")
-    assert link is not None
+    link = library.locator(".detail a.share-api").get_attribute("href")
+    viewer_link = library.locator(".detail a.share-viewer").get_attribute("href")
+    assert link is not None and viewer_link is not None
     with urllib.request.urlopen(link, timeout=10) as resp:
         assert resp.status == 200
     shoot(page, "13-library-share")
+    # Anyone with the link sees the image without signing in.
+    viewer = page.context.browser.new_context().new_page()
+    viewer.goto(viewer_link)
+    shared = viewer.get_by_role("figure").locator("img")
+    shared.wait_for()
+    until(viewer, "img => img.complete && img.naturalWidth === 2048", shared.element_handle())
+    assert viewer.get_by_text(re.compile(r"1 item\(s\) · the link works until ")).is_visible()
+    assert axe_violations(viewer) == []
+    shoot(viewer, "13b-share-viewer")
     assert axe_violations(page) == []
     page.get_by_role("button", name=re.compile("^Revoke the link")).click()
     library.get_by_text("Link revoked: it now answers 404.").wait_for()
@@ -521,6 +531,10 @@ def test_one_image_through_edit_upscale_transform_and_the_library(studio_url: st
     with pytest.raises(urllib.error.HTTPError) as gone:
         urllib.request.urlopen(link, timeout=10)
     assert gone.value.code == 404
+    viewer.reload()
+    viewer.get_by_role("alert").filter(has_text="This link has expired or was revoked.").wait_for()
+    assert viewer.get_by_role("figure").count() == 0
+    viewer.context.close()
 
 
 def test_new_studio_tabs_appear_only_where_the_api_serves_them(

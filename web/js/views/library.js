@@ -3,6 +3,9 @@
 import { api, get, normalizeOutput, post } from "../api.js";
 import { busy, describe, field, h, media, nextId, select, selectInput, statusLine, when } from "../ui.js";
 
+// The page that shows a share link to anyone who has it, next to this one.
+const viewerUrl = (token) => new URL(`share.html#${token}`, location.href).href;
+
 const EXPIRY = [["3600", "1 hour"], ["86400", "1 day"], ["604800", "7 days"], ["2592000", "30 days"]];
 
 export function libraryView(root) {
@@ -97,7 +100,13 @@ export function libraryView(root) {
     share.addEventListener("click", () =>
       busy(share, st, "Creating the link…", async () => {
         const { data } = await api("shares", { method: "POST", body: { asset_id: a.id, expires_in: Number(expiry.value) } });
-        link.replaceChildren("Link: ", h("a", { href: data.url, target: "_blank", rel: "noopener", text: data.url }), ` (expires ${when(data.expires_at)})`);
+        const viewer = viewerUrl(data.token);
+        link.replaceChildren(
+          "Link to send: ",
+          h("a", { class: "share-viewer", href: viewer, target: "_blank", rel: "noopener", text: viewer }),
+          ` (expires ${when(data.expires_at)}) · `,
+          h("a", { class: "share-api", href: data.url, target: "_blank", rel: "noopener", text: "the same as JSON" }),
+        );
         st.ok("Share link created.");
         loadShares();
       }),
@@ -156,7 +165,7 @@ export function libraryView(root) {
                   loadShares();
                 }),
               );
-              return h("li", {}, h("a", { href: s.url, target: "_blank", rel: "noopener", text: s.title || `${s.target_type} ${s.target_id}` }), ` · ${s.active ? `expires ${when(s.expires_at)}` : "revoked or expired"} · ${s.views} views `, revoke);
+              return h("li", {}, h("a", { href: viewerUrl(s.token), target: "_blank", rel: "noopener", text: s.title || `${s.target_type} ${s.target_id}` }), ` · ${s.active ? `expires ${when(s.expires_at)}` : "revoked or expired"} · ${s.views} views `, revoke);
             }),
           )
         : h("p", { class: "empty-note", text: "No share links yet." }),
