@@ -1,7 +1,7 @@
 // A public share link, viewed without signing in: /studio/share.html#<token>. What it shows comes
 // from the API's public share route, which checks the link's expiry and revocation.
 import { get, normalizeOutput, setApiBase } from "./api.js";
-import { describe, h, media, when } from "./ui.js";
+import { card, when } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,19 +19,7 @@ async function open() {
       ...share.assets.map((a) => {
         const o = normalizeOutput(a);
         const name = a.title || `Shared ${a.type === "model3d" ? "3D model" : a.type}`;
-        return h(
-          "figure",
-          { class: "card" },
-          h("div", { class: "frame" }, media(o, name)),
-          h(
-            "figcaption",
-            {},
-            h("strong", { text: name }),
-            a.description ? h("span", { text: a.description }) : "",
-            h("span", { class: "meta", text: describe(o) }),
-            h("div", { class: "actions" }, h("a", { class: "button", href: o.url, target: "_blank", rel: "noopener", text: "Download" })),
-          ),
-        );
+        return card(o, name, [], [], a.description);
       }),
     );
     status.hidden = true;

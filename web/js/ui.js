@@ -144,6 +144,11 @@ export function resultCard(output, { title = "Result", extra = [] } = {}) {
     save,
   );
   details.addEventListener("toggle", () => details.open && fillCollections(collection), { once: true });
+  return card(o, title, [h("button", { type: "button", text: "Use as input", onclick: () => selectInput(o) }), ...extra], [details, status.el]);
+}
+
+// A file as a card: the media, its name, size and type, a download link, then actions and the rest.
+export function card(o, title, actions = [], rest = [], subtitle = null) {
   return h(
     "figure",
     { class: "card" },
@@ -152,16 +157,15 @@ export function resultCard(output, { title = "Result", extra = [] } = {}) {
       "figcaption",
       {},
       h("strong", { text: title }),
+      subtitle ? h("span", { text: subtitle }) : "",
       h("span", { class: "meta", text: describe(o) }),
       h(
         "div",
         { class: "actions" },
         h("a", { class: "button", href: o.url, download: "", target: "_blank", rel: "noopener", text: "Download" }),
-        h("button", { type: "button", text: "Use as input", onclick: () => selectInput(o) }),
-        ...extra,
+        ...actions,
       ),
-      details,
-      status.el,
+      ...rest,
     ),
   );
 }
