@@ -282,6 +282,15 @@ def test_batch_csv_with_a_bad_row_shows_it_then_runs_to_the_end(
     scheduled = page.locator("section.job", has_text="Tomorrow's cups")
     scheduled.get_by_text(re.compile(r"Status: scheduled .* runs at ")).wait_for()
     history.locator("tr", has_text="Tomorrow's cups").get_by_text("scheduled").wait_for()
+    # Paused, then cancelled before it ever runs.
+    scheduled.get_by_role("button", name="Pause").click()
+    scheduled.get_by_text(re.compile(r"^Status: paused ")).wait_for()
+    assert scheduled.get_by_role("button", name="Resume").is_visible()
+    scheduled.get_by_role("button", name="Cancel batch").click()
+    canceled = re.compile(r"^Status: canceled · .* 0 succeeded, 0 failed, 2 canceled, 1 skipped · 0 credits")
+    scheduled.get_by_text(canceled).wait_for()
+    assert scheduled.get_by_role("button", name="Cancel batch").is_hidden()
+    history.locator("tr", has_text="Tomorrow's cups").get_by_text("canceled").wait_for()
 
 
 def test_cancelling_a_job_returns_its_credits_in_the_credits_view(

@@ -85,15 +85,18 @@ export function batchesView(root) {
     );
   };
 
-  const follow = async (batch) => {
+  // One batch: progress, per-row status, pause/resume/cancel, the manifest once it ends. It is
+  // polled while it runs; a scheduled or paused batch waits for the next action.
+  const follow = (batch) => {
     const bar = h("progress", { max: 100, value: 0 });
     bar.id = nextId("batch");
     const line = h("p", { role: "status", "aria-live": "polite" });
     const rows = h("div", {});
     const links = h("p", {});
+    const pause = h("button", { type: "button", class: "secondary", text: "Pause" });
+    const resume = h("button", { type: "button", text: "Resume", hidden: true });
     const cancel = h("button", { type: "button", class: "danger", text: "Cancel batch" });
     const st = statusLine();
-    cancel.addEventListener("click", () => busy(cancel, st, "Canceling…", () => post(batch.links.cancel, {})));
     const panel = h(
       "section",
       { class: "job", "aria-label": `Batch ${batch.id}` },
@@ -101,54 +104,80 @@ export function batchesView(root) {
       h("label", { for: bar.id, text: "Batch progress" }),
       bar,
       line,
-      cancel,
+      h("div", { class: "actions" }, pause, resume, cancel),
       st.el,
       rows,
       links,
     );
     progress.prepend(panel);
-    for (;;) {
-      let b;
-      try {
-        b = await get(batch.links.self);
-        const items = await get(`${batch.links.items}?limit=500`);
-        rows.replaceChildren(
-          table(
-            "Rows",
-            ["Row", "Status", "Credits", "Outputs", "Error"],
-            items.items.map((r) => [
-              String(r.row),
-              h("span", { class: `pill ${r.status}`, text: r.status }),
-              String(r.credits_charged ?? r.credits ?? 0),
-              r.outputs?.length ? String(r.outputs.length) : "",
-              r.error?.message || "",
-            ]),
-          ),
-        );
-      } catch (e) {
-        st.error(e);
-        await sleep(3000);
-        continue;
-      }
+
+    const render = (b) => {
       bar.value = b.percent;
       const skipped = b.skipped || (b.invalid || []).length;
       panel.dataset.status = b.status;
-      line.textContent = `Status: ${b.status} · ${b.done} of ${b.total} rows done (${b.percent}%) · ${b.succeeded} succeeded, ${b.failed} failed${skipped ? `, ${skipped} skipped` : ""} · ${b.credits_charged} credits charged${b.eta_seconds ? ` · about ${b.eta_seconds} s left` : ""}${b.status === "scheduled" ? ` · runs at ${when(b.next_run_at || b.schedule_at)}` : ""}`;
-      if (ENDED.includes(b.status)) {
-        cancel.hidden = true;
+      line.textContent = `Status: ${b.status} · ${b.done} of ${b.total} rows done (${b.percent}%) · ${b.succeeded} succeeded, ${b.failed} failed${b.canceled ? `, ${b.canceled} canceled` : ""}${skipped ? `, ${skipped} skipped` : ""} · ${b.credits_charged} credits charged${b.eta_seconds ? ` · about ${b.eta_seconds} s left` : ""}${b.status === "scheduled" ? ` · runs at ${when(b.next_run_at || b.schedule_at)}` : ""}`;
+      const ended = ENDED.includes(b.status);
+      pause.hidden = ended || !["running", "queued", "scheduled"].includes(b.status);
+      resume.hidden = b.status !== "paused";
+      cancel.hidden = ended || b.status === "canceling";
+      if (ended) {
         links.replaceChildren(
           ...(b.manifest_csv_url ? [h("a", { class: "button", href: b.manifest_csv_url, download: "", text: "Download the manifest (CSV)" }), " ", h("a", { class: "button secondary", href: b.manifest_json_url, download: "", text: "Manifest (JSON)" })] : []),
         );
         document.dispatchEvent(new Event("credits-changed"));
-        refreshHistory().catch(() => {});
-        break;
       }
-      if (b.status === "scheduled") {
-        refreshHistory().catch(() => {});
-        break;
+      return ended || ["scheduled", "paused"].includes(b.status);
+    };
+
+    const showRows = async () => {
+      const items = await get(`${batch.links.items}?limit=500`);
+      rows.replaceChildren(
+        table(
+          "Rows",
+          ["Row", "Status", "Credits", "Outputs", "Error"],
+          items.items.map((r) => [
+            String(r.row),
+            h("span", { class: `pill ${r.status}`, text: r.status }),
+            String(r.credits_charged ?? r.credits ?? 0),
+            r.outputs?.length ? String(r.outputs.length) : "",
+            r.error?.message || "",
+          ]),
+        ),
+      );
+    };
+
+    let polling = false;
+    const poll = async () => {
+      if (polling) return;
+      polling = true;
+      for (;;) {
+        try {
+          const b = await get(batch.links.self);
+          await showRows();
+          if (render(b)) break;
+        } catch (e) {
+          st.error(e);
+          await sleep(1500);
+        }
+        await sleep(1500);
       }
-      await sleep(1500);
-    }
+      polling = false;
+      refreshHistory().catch(() => {});
+    };
+
+    const act = (button, link, text) =>
+      button.addEventListener("click", () =>
+        busy(button, st, text, async () => {
+          render(await post(link, {}));
+          st.clear();
+          poll();
+        }),
+      );
+    act(pause, batch.links.pause, "Pausing…");
+    act(resume, batch.links.resume, "Resuming…");
+    act(cancel, batch.links.cancel, "Canceling…");
+    render(batch);
+    poll();
   };
 
   const submit = (button, extra, text) =>
