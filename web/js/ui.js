@@ -58,6 +58,7 @@ export function statusLine() {
     el,
     loading: (t) => set("loading", t),
     ok: (t) => set("ok", t),
+    warn: (t) => set("warn", t),
     empty: (t) => set("empty", t),
     error: (e) => set("error", e instanceof ApiError || e instanceof Error ? e.message : String(e)),
     clear: () => set("", ""),

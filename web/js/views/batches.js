@@ -210,7 +210,8 @@ export function batchesView(root) {
     busy(previewBtn, status, "Checking every row…", async () => {
       const r = await post("batches", request({ dry_run: true }));
       showPreview(r.preview);
-      status.ok(r.preview.errors.length ? `${r.preview.errors.length} row(s) need fixing.` : "Every row is valid.");
+      if (r.preview.errors.length) status.warn(`${r.preview.errors.length} row(s) need fixing: see them below.`);
+      else status.ok("Every row is valid.");
     });
   });
 
