@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         f"""
 Image Studio offline stack is up (provisioned from {Path(args.template).name}).
 
+  Studio (web)   {base}/studio/   (sign in with the dev token in one click)
   API            {base}/api/image-studio/
   API docs       {base}/api/image-studio/docs   (spec: {base}/api/image-studio/openapi.json)
   AWS (moto)     {stack.moto_url}   (AWS_ENDPOINT_URL for the aws CLI or boto3)
