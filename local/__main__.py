@@ -13,7 +13,15 @@ import sys
 import threading
 from pathlib import Path
 
-from local.stack import DEFAULT_STATE_DIR, DEFAULT_TEMPLATE, ROOT, LocalStack, default_signer, local_plan
+from local.stack import (
+    DEFAULT_STATE_DIR,
+    DEFAULT_TEMPLATE,
+    ROOT,
+    LocalStack,
+    data_dir,
+    default_signer,
+    local_plan,
+)
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -30,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3", "moto"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.reset:
+        reset(args)
     stack = LocalStack(
         template=Path(args.template),
         host=args.host,
@@ -37,17 +47,31 @@ def run(args: argparse.Namespace) -> int:
         moto_port=args.moto_port,
         state_dir=Path(args.state_dir),
         parameters=_params(args.param),
+        persist=not args.no_persist,
     ).start()
+    if stack.state is None:
+        kept = "nothing: --no-persist (everything is gone when it stops)"
+    else:
+        kept = (
+            f"{stack.state.root} ({stack.restored[0]} items, {stack.restored[1]} objects restored;"
+            f" saved every {stack.snapshot_seconds:g} s and on stop)"
+        )
+    recovered = stack.recovery
+    interrupted = len(recovered.jobs_redriven) + len(recovered.jobs_failed) + len(recovered.batches_redriven)
     token = stack.token("dev-user")
     base = stack.base_url
     print(
         f"""
 Image Studio offline stack is up (provisioned from {Path(args.template).name}).
 
+  Studio (web)   {base}/studio/   (sign in with the dev token in one click)
   API            {base}/api/image-studio/
   API docs       {base}/api/image-studio/docs   (spec: {base}/api/image-studio/openapi.json)
   AWS (moto)     {stack.moto_url}   (AWS_ENDPOINT_URL for the aws CLI or boto3)
   Stack info     {base}/_local
+  State          {kept}
+  After restart  {interrupted} interrupted job(s)/batch(es): re-driven {recovered.jobs_redriven + recovered.batches_redriven},
+                 failed and refunded {recovered.jobs_failed}
   Functions      {len(stack.plan.functions)}, routes {len(stack.plan.routes)}, tables {len(stack.plan.tables)},
                  buckets {len(stack.plan.buckets)}, state machines {len(stack.plan.state_machines)},
                  schedules {len(stack.plan.schedules)}
@@ -64,7 +88,7 @@ Try:
        -d '{{"operation":"generate","quality":"premium","num_variations":3}}' {base}/api/image-studio/estimate-cost
   curl -X POST {base}/_local/schedules/<name>/fire     # fire a schedule now
 
-Ctrl-C stops it.""",
+Ctrl-C stops it (saving first); make reset starts empty.""",
         flush=True,
     )
     stopped = threading.Event()
@@ -73,6 +97,39 @@ Ctrl-C stops it.""",
         stopped.wait()
     stack.stop()
     return 0
+
+
+def reset(args: argparse.Namespace) -> int:
+    """Forget the saved tables and buckets (the dev signing key stays, so tokens keep working)."""
+    target = data_dir(Path(args.state_dir))
+    shutil.rmtree(target, ignore_errors=True)
+    print(f"reset: {target} removed; the next start is empty")
+    return 0
+
+
+def redrive(args: argparse.Namespace) -> int:
+    """Ask the running offline stack to re-drive a dead-letter queue (or all of them)."""
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{args.host}:{args.port}/_local/redrive/{args.queue}"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=900) as resp:
+            answer = json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        print(f"redrive: {err.code} {err.read().decode()}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"redrive: no offline stack answers on {url} ({exc}); start it with make run", file=sys.stderr)
+        return 1
+    for queue in answer["queues"]:
+        print(
+            f"{queue['queue']}: {queue['redriven']} re-driven, {queue['failed']} failed again, "
+            f"{queue['skipped']} not a failure record"
+        )
+        for error in queue["errors"]:
+            print(f"  {error}")
+    return 1 if any(q["failed"] or q["skipped"] for q in answer["queues"]) else 0
 
 
 def token(args: argparse.Namespace) -> int:
@@ -119,13 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--template", default=str(DEFAULT_TEMPLATE))
-    common.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR), help="where the dev signing key lives")
+    common.add_argument(
+        "--state-dir",
+        default=str(DEFAULT_STATE_DIR),
+        help="where the dev signing key and the saved tables and buckets (data/) live",
+    )
     common.add_argument("--param", action="append", default=[], help="template parameter override Name=Value")
 
     p_run = sub.add_parser("run", parents=[common], help="start the whole system offline")
     p_run.add_argument("--host", default="127.0.0.1")
     p_run.add_argument("--port", type=int, default=3000)
     p_run.add_argument("--moto-port", type=int, default=0, help="0 picks a free port")
+    p_run.add_argument("--reset", action="store_true", help="forget the saved state first: start empty")
+    p_run.add_argument("--no-persist", action="store_true", help="keep nothing on disk (in memory only)")
     p_run.set_defaults(func=run)
 
     p_token = sub.add_parser("token", parents=[common], help="print a dev JWT (last line)")
@@ -139,6 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         "gets the original's answers when the stack runs with --param OriginalClientIds=<it>",
     )
     p_token.set_defaults(func=token)
+
+    p_reset = sub.add_parser("reset", parents=[common], help="forget the saved tables and buckets")
+    p_reset.set_defaults(func=reset)
+
+    p_redrive = sub.add_parser("redrive", help="re-drive a dead-letter queue of the running stack")
+    p_redrive.add_argument("--host", default="127.0.0.1")
+    p_redrive.add_argument("--port", type=int, default=3000)
+    p_redrive.add_argument("--queue", default="all", help="on_upload, sweeper, monthly_grant, ... or all")
+    p_redrive.set_defaults(func=redrive)
 
     p_asl = sub.add_parser("check-asl", parents=[common], help="validate the template's state machines")
     p_asl.set_defaults(func=check_asl)

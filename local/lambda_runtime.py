@@ -28,6 +28,15 @@ log = logging.getLogger("local.lambda")
 
 
 @dataclass(frozen=True)
+class AsyncConfig:
+    """The function's EventInvokeConfig: what happens to an asynchronous event that keeps failing."""
+
+    max_retries: int = 2  # Lambda's default
+    max_event_age: int = 21600
+    on_failure: str | None = None  # destination ARN (an SQS queue offline)
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     name: str
@@ -37,6 +46,7 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     timeout: int = 3
     memory: int = 128
+    async_config: AsyncConfig = AsyncConfig()
 
 
 @dataclass
@@ -78,6 +88,8 @@ class LocalLambdaRuntime:
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._import_lock = threading.Lock()
         self.invocations: list[tuple[str, float, bool]] = []
+        # Where an asynchronous event that failed every attempt goes: (destination ARN, record).
+        self.send_failure: Callable[[str, dict[str, Any]], None] | None = None
 
     def register(self, spec: FunctionSpec) -> None:
         self._functions[spec.name] = spec
@@ -164,11 +176,56 @@ class LocalLambdaRuntime:
         self.invocations.append((spec.name, duration, error))
         return InvokeResult(payload=payload, error=error, duration_ms=duration)
 
+    def invoke_event(self, name_or_arn: str, event: Any) -> InvokeResult:
+        """An asynchronous invocation's semantics, run now: a failing event is tried again up to the
+        function's MaximumRetryAttempts (at once: offline nothing waits in Lambda's queue, so the event
+        age never runs out), then Lambda's failure record goes to its OnFailure destination, or is
+        dropped with an error in the log when it has none (as Lambda drops it)."""
+        spec = self.spec(name_or_arn)
+        attempts = 1 + max(0, spec.async_config.max_retries)
+        for _attempt in range(attempts):
+            result = self.invoke(spec.name, event)
+            if not result.error:
+                return result
+        destination = spec.async_config.on_failure
+        if destination and self.send_failure is not None:
+            self.send_failure(destination, failure_record(spec, event, result, attempts))
+            log.error("%s failed %s times: the event went to %s", spec.name, attempts, destination)
+        else:
+            log.error(
+                "%s failed %s times and has no failure destination: the event is lost", spec.name, attempts
+            )
+        return result
+
     def invoke_async(self, name_or_arn: str, event: Any) -> threading.Thread:
         """InvocationType=Event: run in the background and return at once."""
-        thread = threading.Thread(target=self.invoke, args=(name_or_arn, event), daemon=True)
+        thread = threading.Thread(target=self.invoke_event, args=(name_or_arn, event), daemon=True)
         thread.start()
         return thread
+
+
+def failure_record(spec: FunctionSpec, event: Any, result: InvokeResult, attempts: int) -> dict[str, Any]:
+    """What Lambda sends an OnFailure destination when an asynchronous event ran out of retries."""
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{spec.arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": result.payload,
+    }
+
+
+def _is_s3_notification(event: Any) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list) or not records or not isinstance(records[0], dict):
+        return False
+    return bool(records[0].get("eventSource") == "aws:s3")
 
 
 _ORIGINAL_INVOKE: Any = None
@@ -186,6 +243,12 @@ def install(runtime: LocalLambdaRuntime) -> None:
         event = json.loads(body) if body else {}
         if (request_headers or {}).get("x-amz-invocation-type") == "Event":
             runtime.invoke_async(self.function_name, event)
+            return b""
+        if not request_headers and _is_s3_notification(event):
+            # S3 invokes asynchronously (retries, then the OnFailure destination). moto calls here from
+            # inside put_object (with no request headers: a boto3 invoke always has some); running it
+            # now keeps an upload's verification done by the time the PUT answers.
+            runtime.invoke_event(self.function_name, event)
             return b""
         result = runtime.invoke(self.function_name, event)
         if result.error:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-_LOCK = threading.RLock()
+LOCK = threading.RLock()  # also held by local/persistence.py for a consistent snapshot
 _ORIGINAL: Any = None
 
 
@@ -25,7 +25,7 @@ def install() -> None:
     _ORIGINAL = DynamoHandler.call_action
 
     def call_action(self: Any) -> Any:
-        with _LOCK:
+        with LOCK:
             return _ORIGINAL(self)
 
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]

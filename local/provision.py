@@ -13,7 +13,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from local.cfn import (
     parameter_values,
     resource_enabled,
 )
-from local.lambda_runtime import FunctionSpec, LocalLambdaRuntime
+from local.lambda_runtime import AsyncConfig, FunctionSpec, LocalLambdaRuntime
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -116,6 +116,7 @@ class StackPlan:
     schedules: list[ScheduleSpec] = field(default_factory=list)
     event_buses: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
+    queues: dict[str, dict[str, Any]] = field(default_factory=dict)  # logical id -> resolved properties
     outputs: dict[str, Any] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical name / id
     not_emulated: dict[str, str] = field(default_factory=dict)  # logical id -> type
@@ -128,6 +129,9 @@ class StackPlan:
 
     def table_name(self, logical_id: str) -> str:
         return self.physical[logical_id]
+
+    def queue_name(self, logical_id: str) -> str:
+        return self.physical[logical_id].rsplit("/", 1)[-1]  # Ref of a queue is its URL
 
     def find_route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """API Gateway's rule: the most specific route wins (fewest variables, then longest)."""
@@ -226,6 +230,9 @@ class _PhysicalNames(Mapping[str, Any]):
             return self._explicit(resource, "Name") or base
         if kind == "AWS::Cognito::UserPoolClient":
             return "localdevclient"
+        if kind == "AWS::SQS::Queue":  # Ref is the queue's URL
+            name = self._explicit(resource, "QueueName") or base[:80]
+            return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
         if kind == "AWS::SNS::Topic":  # Ref is the topic's ARN
             return f"arn:aws:sns:{region}:{account}:{self._explicit(resource, 'TopicName') or base}"
         return base
@@ -248,6 +255,11 @@ def _attribute(
     }
     if attr == "Arn" and kind in arns:
         return arns[kind]
+    if kind == "AWS::SQS::Queue":
+        queue = str(name).rsplit("/", 1)[-1]
+        values = {"Arn": f"arn:aws:sqs:{region}:{account}:{queue}", "QueueName": queue, "QueueUrl": name}
+        if attr in values:
+            return values[attr]
     if kind == "AWS::DynamoDB::Table" and attr == "StreamArn":
         return f"{arns[kind]}/stream/local"
     if kind == "AWS::S3::Bucket" and attr in ("DomainName", "RegionalDomainName"):
@@ -258,6 +270,14 @@ def _attribute(
         return f"https://cognito-idp.{region}.amazonaws.com/{name}"
     if kind == "AWS::Cognito::UserPool" and attr == "ProviderName":
         return f"cognito-idp.{region}.amazonaws.com/{name}"
+    # The Studio's CloudFront resources are not emulated (the offline stack serves web/ itself), but
+    # the Cognito client and CORS settings name the distribution's domain.
+    if kind == "AWS::CloudFront::Distribution" and attr == "DomainName":
+        return f"{str(name).lower()}.cloudfront.net"
+    if kind == "AWS::CloudFront::OriginAccessControl" and attr == "Id":
+        return name
+    if kind == "AWS::CloudFront::Function" and attr == "FunctionARN":
+        return f"arn:aws:cloudfront::{account}:function/{name}"
     raise KeyError(f"{logical}.{attr}")
 
 
@@ -338,6 +358,8 @@ def plan_stack(
             plan.event_buses.append(str(props.get("Name") or refs[logical]))
         elif kind == "AWS::SNS::Topic":
             plan.topics.append(str(refs[logical]).rsplit(":", 1)[1])
+        elif kind == "AWS::SQS::Queue":
+            plan.queues[logical] = props
         elif kind == "AWS::Events::Rule" and props.get("ScheduleExpression"):
             for target in props.get("Targets") or []:
                 plan.schedules.append(_schedule_from_target(plan, logical, props, target))
@@ -466,6 +488,7 @@ def _plan_function(plan: StackPlan, logical: str, props: dict[str, Any], name: s
             environment=env,
             timeout=int(props.get("Timeout", 3)),
             memory=int(props.get("MemorySize", 128)),
+            async_config=_async_config(props.get("EventInvokeConfig") or {}),
         )
     )
     for event_name, event in (props.get("Events") or {}).items():
@@ -503,6 +526,15 @@ def _plan_function(plan: StackPlan, logical: str, props: dict[str, Any], name: s
             plan.schedules.append(_schedule_from_event(logical, event_name, event, "lambda", name))
 
 
+def _async_config(config: dict[str, Any]) -> AsyncConfig:
+    on_failure = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    return AsyncConfig(
+        max_retries=int(config.get("MaximumRetryAttempts", 2)),
+        max_event_age=int(config.get("MaximumEventAgeInSeconds", 21600)),
+        on_failure=str(on_failure) if on_failure else None,
+    )
+
+
 # ---------------------------------------------------------------------------- apply
 
 
@@ -513,8 +545,17 @@ def _code_zip() -> bytes:
     return buffer.getvalue()
 
 
-def apply_plan(plan: StackPlan, session: Any, runtime: LocalLambdaRuntime) -> None:
-    """Create the plan's resources in moto (server or decorator mode) through `session`'s clients."""
+def apply_plan(
+    plan: StackPlan,
+    session: Any,
+    runtime: LocalLambdaRuntime,
+    before_triggers: Callable[[], None] | None = None,
+) -> None:
+    """Create the plan's resources in moto (server or decorator mode) through `session`'s clients.
+
+    `before_triggers` runs once the tables, buckets and functions exist and before any S3
+    notification is configured: the offline stack puts its saved data back there without firing
+    triggers a second time."""
     iam = session.client("iam")
     trust = {
         "Version": "2012-10-17",
@@ -544,6 +585,31 @@ def apply_plan(plan: StackPlan, session: Any, runtime: LocalLambdaRuntime) -> No
         if props.get("RetentionInDays"):
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
 
+    sqs = session.client("sqs")
+    queue_urls: dict[str, str] = {}
+    for logical, props in plan.queues.items():
+        attributes = {
+            key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+            for key in (
+                "MessageRetentionPeriod",
+                "VisibilityTimeout",
+                "DelaySeconds",
+                "SqsManagedSseEnabled",
+                "KmsMasterKeyId",
+            )
+            if key in props
+        }
+        name = plan.queue_name(logical)
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        queue_urls[f"arn:aws:sqs:{plan.region}:{plan.account_id}:{name}"] = url
+
+    def send_failure(destination: str, record: dict[str, Any]) -> None:
+        if destination not in queue_urls:
+            raise KeyError(f"failure destination {destination} is not a queue of the template")
+        sqs.send_message(QueueUrl=queue_urls[destination], MessageBody=json.dumps(record, default=str))
+
+    runtime.send_failure = send_failure
+
     lam = session.client("lambda")
     code = _code_zip()
     for spec in plan.functions:
@@ -558,6 +624,9 @@ def apply_plan(plan: StackPlan, session: Any, runtime: LocalLambdaRuntime) -> No
             Environment={"Variables": spec.environment},
         )
         runtime.register(spec)
+
+    if before_triggers is not None:
+        before_triggers()
 
     for bucket, configs in _notifications_by_bucket(plan).items():
         s3.put_bucket_notification_configuration(
@@ -617,6 +686,8 @@ def _create_bucket(s3: Any, name: str, props: dict[str, Any], region: str) -> No
         s3.put_bucket_cors(
             Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(r) for r in cors["CorsRules"]]}
         )
+    if versioning := props.get("VersioningConfiguration"):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
     if lifecycle := props.get("LifecycleConfiguration"):
         s3.put_bucket_lifecycle_configuration(
             Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle["Rules"]]}
@@ -635,6 +706,10 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     out["Filter"] = {"Prefix": rule.get("Prefix", "")}
     if "ExpirationInDays" in rule:
         out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if rule.get("ExpiredObjectDeleteMarker"):
+        out["Expiration"] = {"ExpiredObjectDeleteMarker": True}
+    if noncurrent := rule.get("NoncurrentVersionExpiration"):
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent["NoncurrentDays"])}
     if abort := rule.get("AbortIncompleteMultipartUpload"):
         out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(abort["DaysAfterInitiation"])}
     return out

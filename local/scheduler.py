@@ -82,7 +82,8 @@ class Scheduler:
         }
 
     def fire(self, name: str, *, wait: bool = False) -> Firing:
-        """Deliver one schedule's event now. `wait` runs a Lambda target synchronously (for tests)."""
+        """Deliver one schedule's event now. `wait` runs a Lambda target's asynchronous invocation
+        (retries, failure destination) before returning (for tests)."""
         spec = self.spec(name)
         when = self._clock()
         payload = self.payload(spec, when)
@@ -90,7 +91,7 @@ class Scheduler:
             execution = f"{spec.name}-{when.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
             detail = str(self._start_execution(spec.target, execution, json.dumps(payload)))
         elif wait:
-            result = self.runtime.invoke(spec.target, payload)
+            result = self.runtime.invoke_event(spec.target, payload)
             detail = "error" if result.error else "ok"
         else:
             self.runtime.invoke_async(spec.target, payload)

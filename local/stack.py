@@ -16,11 +16,12 @@ from typing import Any
 
 import boto3
 
-from local import lambda_runtime, moto_atomic
+from local import lambda_runtime, moto_atomic, studio
 from local.auth import TokenSigner, load_or_create_key
 from local.cfn import load_template
 from local.http_api import HttpApi, serve
 from local.lambda_runtime import LocalLambdaRuntime
+from local.persistence import SNAPSHOT_SECONDS, StateStore
 from local.provision import REGION, StackPlan, apply_plan, plan_stack
 from local.scheduler import Scheduler
 
@@ -31,6 +32,13 @@ DEFAULT_TEMPLATE = ROOT / "template.yaml"
 DEFAULT_STATE_DIR = ROOT / ".local"
 # The offline stack's parameter overrides, as `sam deploy --parameter-overrides` would pass them.
 LOCAL_PARAMETERS = {"ProviderMode": "local", "Stage": "local", "PollWaitScale": "0.1"}
+# What a job or batch row that was running when the stack stopped says happened to it.
+INTERRUPTED = "The offline stack stopped while this ran; its reserved credits were returned."
+
+
+def data_dir(state_dir: Path) -> Path:
+    """Where the tables' items and the buckets' objects are kept (`make reset` removes it)."""
+    return state_dir / "data"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -59,6 +67,29 @@ def local_plan(template: Path = DEFAULT_TEMPLATE, parameters: dict[str, str] | N
     return plan_stack(template, parameters={**defaults, **(parameters or {})})
 
 
+def stack_environment(plan: StackPlan) -> dict[str, str]:
+    """The union of the functions' environments: every table, bucket and state machine of the stack
+    (for work the stack itself does, such as recovery after a restart)."""
+    environment: dict[str, str] = {}
+    for spec in plan.functions:
+        environment.update(spec.environment)
+    return environment
+
+
+def recover_after_restart(plan: StackPlan) -> Any:
+    """Open jobs and batches whose executions did not survive a restart: re-driven or ended."""
+    from imagestudio.api.context import ports
+    from imagestudio.batches.recovery import recover
+    from imagestudio.config import environment_view
+
+    with environment_view(stack_environment(plan)):
+        p = ports()
+        result = recover(p, p.settings, INTERRUPTED)
+    if any(vars(result).values()):
+        log.info("recovery after restart: %s", vars(result))
+    return result
+
+
 @dataclass
 class LocalStack:
     template: Path = DEFAULT_TEMPLATE
@@ -68,6 +99,8 @@ class LocalStack:
     state_dir: Path = DEFAULT_STATE_DIR
     parameters: dict[str, str] = field(default_factory=dict)
     tick_seconds: float = 1.0
+    persist: bool = True  # keep tables and buckets under state_dir/data across stop and start
+    snapshot_seconds: float = SNAPSHOT_SECONDS
 
     def start(self) -> LocalStack:
         from moto.core.config import default_user_config
@@ -99,10 +132,22 @@ class LocalStack:
         self.runtime = LocalLambdaRuntime(self.plan.layer_paths)
         lambda_runtime.install(self.runtime)
         self.session = boto3.Session(region_name=self.plan.region)
-        apply_plan(self.plan, self.session, self.runtime)
+        self.state = StateStore(data_dir(self.state_dir), self.plan, self.session) if self.persist else None
+        self.restored = (0, 0)
+
+        def restore() -> None:
+            if self.state is not None:
+                self.restored = self.state.restore()
+                log.info("state: %s items and %s objects restored from %s", *self.restored, self.state.root)
+
+        apply_plan(self.plan, self.session, self.runtime, before_triggers=restore)
+        self.recovery = recover_after_restart(self.plan)
+        if self.state is not None:
+            self.state.start(self.snapshot_seconds)
 
         self.signers = signers_for(self.plan, self.state_dir)
         sfn = self.session.client("stepfunctions")
+        self.sqs = self.session.client("sqs")  # made once here: HTTP threads share it
         self.scheduler = Scheduler(
             self.plan,
             self.runtime,
@@ -130,6 +175,9 @@ class LocalStack:
     def stop(self) -> None:
         self.scheduler.stop()
         self.http.shutdown()
+        if self.state is not None:  # the last snapshot, after the last request was answered
+            self.state.stop()
+            self.state.save()
         self.moto.stop()
         lambda_runtime.uninstall()
 
@@ -163,9 +211,80 @@ class LocalStack:
             signer = next(iter(self.signers.values()))
             return reply(200, signer.jwks())
 
+        def redrive(
+            method: str, path: str, headers: dict[str, str], body: bytes
+        ) -> tuple[int, dict[str, str], bytes]:
+            # POST /_local/redrive (every dead-letter queue) or /_local/redrive/{queue}
+            queue = path.strip("/").split("/")[2] if path.strip("/").count("/") >= 2 else "all"
+            status, answer = self.redrive(queue)
+            return reply(status, answer)
+
+        self.api.add_local_route("POST", "/_local/redrive", redrive)
+
+        def dev_token(
+            method: str, path: str, headers: dict[str, str], body: bytes
+        ) -> tuple[int, dict[str, str], bytes]:
+            return studio.dev_token(self.token, body)
+
+        # The Studio page (web/) and its offline sign-in: the deployed stack has neither route.
+        self.api.add_local_route("GET", studio.PREFIX + "/config.json", lambda *_: studio.config())
+        self.api.add_local_route("GET", studio.PREFIX, lambda _m, path, _h, _b: studio.static_file(path))
+        self.api.add_local_route("POST", "/_local/dev-token", dev_token)
         self.api.add_local_route("GET", "/_local/jwks.json", jwks)
         self.api.add_local_route("POST", "/_local/schedules/", schedules)
         self.api.add_local_route("GET", "/_local", info)
+
+    def dead_letters(self) -> dict[str, Any]:
+        """Each dead-letter queue of the template: messages waiting and the first few failures."""
+        sqs = self.sqs
+        out: dict[str, Any] = {}
+        for logical in self.plan.queues:
+            url = sqs.get_queue_url(QueueName=self.plan.queue_name(logical))["QueueUrl"]
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            peek = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5, VisibilityTimeout=0)
+            failures = []
+            for message in peek.get("Messages", []):
+                try:
+                    record = json.loads(message["Body"])
+                    failures.append(
+                        {
+                            "function": record["requestContext"]["functionArn"].split(":")[6],
+                            "at": record.get("timestamp"),
+                            "attempts": record["requestContext"].get("approximateInvokeCount"),
+                            "error": (record.get("responsePayload") or {}).get("errorMessage"),
+                        }
+                    )
+                except (ValueError, KeyError, IndexError, TypeError):
+                    failures.append({"message": message["Body"][:200]})
+            out[logical] = {
+                "queue": self.plan.queue_name(logical),
+                "messages": int(attrs.get("ApproximateNumberOfMessages", 0)),
+                "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                "first": failures,
+                "failed_functions": sorted(
+                    {
+                        f.name
+                        for f in self.plan.functions
+                        if f.async_config.on_failure
+                        and f.async_config.on_failure.endswith(":" + self.plan.queue_name(logical))
+                    }
+                ),
+            }
+        return out
+
+    def redrive(self, queue: str) -> tuple[int, Any]:
+        """Run the template's re-drive function (the one given DEAD_LETTER_QUEUES) on a queue or all."""
+        function = next((f for f in self.plan.functions if "DEAD_LETTER_QUEUES" in f.environment), None)
+        if function is None:
+            return 404, {"message": "the template declares no re-drive function"}
+        result = self.runtime.invoke(function.name, {"queue": queue})
+        if result.error:
+            status = 422 if result.payload.get("errorType") == "InvalidInput" else 500
+            return status, {"message": result.payload.get("errorMessage")}
+        return 200, result.payload
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -189,7 +308,15 @@ class LocalStack:
                 }
                 for s in self.plan.schedules
             ],
+            "dead_letter_queues": self.dead_letters(),
             "outputs": self.plan.outputs,
             "not_emulated": self.plan.not_emulated,
+            "state": {
+                "dir": str(self.state.root) if self.state else None,
+                "snapshot_seconds": self.snapshot_seconds if self.state else None,
+                "restored": {"items": self.restored[0], "objects": self.restored[1]},
+                "last_save": vars(self.state.last_save) if self.state and self.state.last_save else None,
+                "recovery": vars(self.recovery),
+            },
             "started": datetime.now(UTC).isoformat(),
         }

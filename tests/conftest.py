@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
 
 
-def deploy(template: Path, parameters: dict[str, str] | None = None) -> Iterator[Deployed]:
+def deploy(
+    template: Path,
+    parameters: dict[str, str] | None = None,
+    before_triggers: Callable[[], None] | None = None,
+) -> Iterator[Deployed]:
     from imagestudio.api import context
 
     moto_atomic.install()
@@ -65,7 +69,7 @@ def deploy(template: Path, parameters: dict[str, str] | None = None) -> Iterator
         lambda_runtime.install(runtime)
         session = boto3.Session(region_name=plan.region)
         try:
-            apply_plan(plan, session, runtime)
+            apply_plan(plan, session, runtime, before_triggers)
             yield Deployed(plan=plan, runtime=runtime, session=session)
         finally:
             lambda_runtime.uninstall()

@@ -16,6 +16,7 @@ from imagestudio.errors import ContentRejected, InvalidInput
 from imagestudio.providers.base import (
     AvatarRequest,
     EditRequest,
+    FaceSwapRequest,
     Failed,
     GenerateRequest,
     Media,
@@ -537,3 +538,98 @@ def test_cancel_is_not_documented() -> None:
     adapter, recorder, _ = provider()
     assert adapter.cancel("pred_abc123") is False
     assert recorder.requests == []
+
+
+# ----------------------------------------------------------------------------- face swap
+
+
+def swap(model: str, **fields: Any) -> FaceSwapRequest:
+    base = Media(data=JPEG, mime="image/jpeg", width=1024, height=768)
+    face = Media(data=PNG, mime="image/png", width=512, height=512)
+    return FaceSwapRequest(image=base, face_image=face, model=model, **fields)
+
+
+def test_image_face_swap_sends_wavespeeds_field_names_and_is_polled() -> None:
+    adapter, recorder, _ = provider(answer("face_swap_submitted"), answer("face_swap_completed"))
+    result = adapter.face_swap(
+        swap("image-face-swap", target_index=2, target_gender="female", output_format="webp")
+    )
+    assert result == Submitted(provider_job_id="pred_fs_001", poll_after=2.0)
+    # never sync mode: a prediction to poll, so no request waits on the provider
+    assert_post(
+        recorder,
+        0,
+        "wavespeed-ai/image-face-swap",
+        {
+            "image": JPEG_URI,
+            "face_image": PNG_URI,
+            "target_index": 2,
+            "target_gender": "female",
+            "output_format": "webp",
+        },
+    )
+    polled = adapter.poll("pred_fs_001")
+    assert isinstance(polled, Succeeded)
+    (output,) = polled.outputs
+    # labelled by what came back (the original labelled every swap PNG)
+    assert output.mime == "image/webp" and output.url and output.url.endswith("1.webp")
+    assert str(recorder.requests[1].url) == f"{BASE}/predictions/pred_fs_001/result"
+
+
+def test_image_face_swap_pro_uses_the_same_fields_at_its_path() -> None:
+    adapter, recorder, _ = provider(answer("face_swap_submitted"))
+    adapter.face_swap(swap("image-face-swap-pro"))
+    assert_post(
+        recorder,
+        0,
+        "wavespeed-ai/image-face-swap-pro",
+        {"image": JPEG_URI, "face_image": PNG_URI, "target_index": 0, "output_format": "jpeg"},
+    )
+
+
+def test_head_swap_takes_no_index_and_says_what_it_ignored() -> None:
+    adapter, recorder, _ = provider(answer("face_swap_submitted"), answer("face_swap_completed"))
+    adapter.face_swap(swap("image-head-swap", target_gender="male", output_format="png"))
+    assert_post(
+        recorder,
+        0,
+        "wavespeed-ai/image-head-swap",
+        {"image": JPEG_URI, "face_image": PNG_URI, "output_format": "png"},
+    )
+    with pytest.raises(InvalidInput, match="only the largest face"):
+        adapter.face_swap(swap("image-head-swap", target_index=1))
+
+
+def test_akool_sends_the_face_to_replace_as_a_crop_not_the_whole_photo() -> None:
+    adapter, recorder, _ = provider(answer("face_swap_submitted"))
+    crop = Media(data=PNG + b"crop", mime="image/png", width=120, height=120)
+    adapter.face_swap(swap("akool-face-swap", target_index=3, target_face=crop, face_enhance=True))
+    crop_uri = "data:image/png;base64," + base64.b64encode(PNG + b"crop").decode()
+    assert_post(
+        recorder,
+        0,
+        "akool/image-face-swap",
+        {"image": JPEG_URI, "source_image": PNG_URI, "target_image": crop_uri, "face_enhance": True},
+    )
+    with pytest.raises(InvalidInput, match="needs the face to replace") as err:
+        adapter.face_swap(swap("akool-face-swap"))
+    assert err.value.details["field"] == "target_face"
+    with pytest.raises(InvalidInput, match="target_index 0 to 4"):
+        adapter.face_swap(swap("akool-face-swap", target_index=5, target_face=crop))
+
+
+def test_infinite_you_names_its_images_target_and_source() -> None:
+    adapter, recorder, _ = provider(answer("face_swap_submitted"))
+    adapter.face_swap(swap("infinite-you"))
+    assert_post(recorder, 0, "wavespeed-ai/infinite-you", {"target_image": JPEG_URI, "source_image": PNG_URI})
+
+
+def test_face_swap_index_limit_and_failures() -> None:
+    adapter, recorder, _ = provider(answer("failed_nsfw"))
+    with pytest.raises(InvalidInput, match="target_index 0 to 10"):
+        adapter.face_swap(swap("image-face-swap", target_index=11))
+    assert recorder.requests == []
+    with pytest.raises(ContentRejected):
+        adapter.face_swap(swap("image-face-swap"))
+    with pytest.raises(Unsupported):
+        adapter.face_swap(swap("qwen-edit"))

@@ -1,6 +1,7 @@
 """Every router of the API, so the docs function can publish one OpenAPI document for all of them.
 
-A new area adds its router here; tests check that template.yaml routes and these routers agree.
+A new area adds its router here (an operation with a `route` on its spec is added by itself); tests check
+that template.yaml routes and these routers agree.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from imagestudio.api import (
 )
 from imagestudio.api.catalog_routes import catalog_router, estimate_router
 from imagestudio.api.health_routes import router as health_router
+from imagestudio.api.studio_routes import registered_routers
 
 ALL_ROUTERS: tuple[Router, ...] = (
     health_router,
@@ -46,4 +48,5 @@ ALL_ROUTERS: tuple[Router, ...] = (
     edit_routes.router,
     upscale_routes.router,
     control_routes.router,
+    *registered_routers(),
 )

@@ -15,7 +15,7 @@ from imagestudio.store.assets import AssetRepository
 from imagestudio.store.blobs import BlobStore
 
 #: what a job records for our own use only: S3 keys, the state machine's token, how to finish it
-INTERNAL_INPUTS = frozenset({"keys", "task_token", "finish", "managed_by", "polls", "provider_status"})
+INTERNAL_INPUTS = frozenset({"keys", "task_token", "finish", "polls", "provider_status"})
 
 
 class JobLinks(BaseModel):

@@ -210,8 +210,13 @@ def _status(batch: Batch) -> str:
     return "partial" if batch.succeeded else "failed"
 
 
+BATCH_ENDED = frozenset({"succeeded", "partial", "failed", "canceled"})
+
+
 def finish(ports: Ports, settings: Settings, owner: str, batch_id: str, error: Any = None) -> Batch:
     batch = ports.batches.get(owner, batch_id)
+    if batch.status in BATCH_ENDED and batch.finished_at is not None:
+        return batch  # a retried task: the batch ended once, with its manifest and notifications
     pending = [r for r in ports.batches.all_rows(batch_id) if r.status in ("pending", "running")]
     if batch.status == "paused" and pending:
         return batch  # resume starts a new execution over the pending rows

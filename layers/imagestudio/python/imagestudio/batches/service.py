@@ -290,8 +290,13 @@ def submit(
 
 
 def start_run(ports: Ports, settings: Settings, run: Batch) -> Batch:
-    """Start a queued run's execution over its pending rows (the first start, or a resume)."""
-    pending = [r.row for r in ports.batches.all_rows(run.id) if r.status == "pending"]
+    """Start a queued run's execution over its pending rows (the first start, or a resume). Rows still
+    running with a job (a run re-driven after its execution was lost) are followed to their end."""
+    pending = [
+        r.row
+        for r in ports.batches.all_rows(run.id)
+        if r.status == "pending" or (r.status == "running" and r.job_id)
+    ]
     if not pending and run.run_of:
         stored = json.loads(ports.blobs.get(run.rows_key))
         records = [BatchRowRecord.model_validate({**r, "batch_id": run.id}) for r in stored]

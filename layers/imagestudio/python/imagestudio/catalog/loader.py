@@ -17,6 +17,7 @@ from imagestudio.catalog.models import (
     CATEGORIES,
     USD_PER_CREDIT,
     CatalogData,
+    CompressionPreset,
     ControlOperation,
     Decision,
     EditOperation,
@@ -41,6 +42,7 @@ DATA_FILES = (
     "operations.json",
     "generation.json",
     "plans.json",
+    "studios.json",
 )
 
 #: The operations the estimate endpoint prices and the plan counters know, in a stable order.
@@ -74,6 +76,7 @@ class Catalog:
         self._control_operations: dict[str, ControlOperation] = {o.id: o for o in data.control_operations}
         self._quality_tiers: dict[str, QualityTier] = {q.id: q for q in data.quality_tiers}
         self._plans: dict[str, Plan] = {p.id: p for p in data.plans}
+        self._compression_presets = {p.id: p for p in data.compression_presets}
         problems = self.integrity_problems()
         if problems:
             raise CatalogIntegrityError("catalog data is inconsistent:\n- " + "\n- ".join(problems))
@@ -210,6 +213,19 @@ class Catalog:
             raise unknown_choice("preset", name, list(self._upscale_presets), status=status)
         return found
 
+    def compression_presets(self) -> list[CompressionPreset]:
+        return list(self.data.compression_presets)
+
+    def compression_preset(self, name: str, *, status: int = 422) -> CompressionPreset:
+        found = self._compression_presets.get(name)
+        if found is None:
+            raise unknown_choice("preset", name, list(self._compression_presets), status=status)
+        return found
+
+    def face_swap_models(self) -> list[ModelSpec]:
+        """The models whose features include face_swap, in catalog order."""
+        return [m for m in self.data.models if "face_swap" in m.features]
+
     def control_operations(self) -> list[ControlOperation]:
         return list(self.data.control_operations)
 
@@ -282,6 +298,7 @@ class Catalog:
         dupes("provider", [p.name for p in d.providers])
         dupes("model id or alias", [n for m in d.models for n in (m.id, *m.aliases)])
         dupes("decision id", [x.id for x in d.decisions])
+        dupes("compression preset", [p.id for p in d.compression_presets])
 
         formats_by_template: dict[str, list[tuple[str, str]]] = {}
         for p in d.platforms:

@@ -456,6 +456,23 @@ class UpscalePreset(Record):
     description: str
 
 
+class CompressionPreset(Record):
+    """A named set of compression options (see imagestudio.imaging.compress.CompressOptions)."""
+
+    id: str
+    name: str
+    description: str
+    format: Literal["jpeg", "webp", "avif", "png"]
+    quality: int | None = Field(None, ge=1, le=100)
+    target_kb: float | None = Field(None, gt=0)
+    progressive: bool = False
+    lossless: bool = False
+    palette: bool = False
+    max_side: int | None = Field(None, gt=0)
+    strip_metadata: bool = True
+    keep_icc: bool = True
+
+
 class UpscaleSettings(Record):
     modes: list[UpscaleMode] = Field(min_length=1)
     auto: UpscaleAutoRule
@@ -547,6 +564,7 @@ class CatalogData(Record):
     usage_warning_fraction: float = Field(gt=0, le=1)
     usage_buckets: dict[str, UsageBucket]
     plans: list[Plan]
+    compression_presets: list[CompressionPreset] = []
     decisions: list[Decision]
 
     @classmethod

@@ -311,31 +311,39 @@ class _Decoded:
     animated_kind: str
 
 
-def _decode(data: bytes, fmt: str, *, max_pixels: int, draft_box: tuple[int, int] | None = None) -> _Decoded:
-    """Open `data` as `fmt`, check its pixel count before decoding, then decode its first frame in full."""
+@contextmanager
+def decode_guard(fmt: str, max_pixels: int) -> Iterator[None]:
+    """Pillow's decompression-bomb warning and error become the pixel-cap 422; any other decoding error
+    (Pillow raises many kinds on malformed input) becomes the corrupt-file 422."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=[fmt])
-            size = im.size
-            if size[0] < 1 or size[1] < 1:
-                raise _corrupt(fmt, ValueError(f"the header says {size[0]}x{size[1]} pixels"))
-            if size[0] * size[1] > max_pixels:
-                raise _too_many_pixels(size, max_pixels)
-            frames = int(getattr(im, "n_frames", 1) or 1)
-            if frames > 1:
-                im.seek(0)
-            if draft_box is not None and fmt == "JPEG":
-                im.draft(None, draft_box)
-            im.load()
+            yield
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
         raise _too_many_pixels(None, max_pixels, _bomb_pixels(bomb)) from None
     except MemoryError:
         raise
-    except Exception as err:  # Pillow raises many kinds on malformed input: OSError, SyntaxError, ...
+    except Exception as err:  # OSError, SyntaxError, ValueError, ...
         raise _corrupt(fmt, err) from None
+
+
+def _decode(data: bytes, fmt: str, *, max_pixels: int, draft_box: tuple[int, int] | None = None) -> _Decoded:
+    """Open `data` as `fmt`, check its pixel count before decoding, then decode its first frame in full."""
+    with decode_guard(fmt, max_pixels):
+        im = Image.open(io.BytesIO(data), formats=[fmt])
+        size = im.size
+        if size[0] < 1 or size[1] < 1:
+            raise _corrupt(fmt, ValueError(f"the header says {size[0]}x{size[1]} pixels"))
+        if size[0] * size[1] > max_pixels:
+            raise _too_many_pixels(size, max_pixels)
+        frames = int(getattr(im, "n_frames", 1) or 1)
+        if frames > 1:
+            im.seek(0)
+        if draft_box is not None and fmt == "JPEG":
+            im.draft(None, draft_box)
+        im.load()
     exif: Image.Exif | None
     try:
         exif = im.getexif()

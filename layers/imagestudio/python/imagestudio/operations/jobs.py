@@ -10,6 +10,7 @@ from typing import Any
 from imagestudio.errors import Conflict, DomainError, NotFound
 from imagestudio.ids import new_id
 from imagestudio.models.records import OPEN_STATUSES, ErrorInfo, Job, utcnow
+from imagestudio.observability import emit
 from imagestudio.ports import Ports
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ def ended(ports: Ports, job: Job) -> Job:
     """Tell whoever listens that a job ended (the bus, the request's webhook_url)."""
     from imagestudio.notify.jobs import job_ended
 
+    emit("JobsEnded", 1, status=job.status)
+    if job.credits_captured:
+        emit("CreditsCharged", job.credits_captured)
     job_ended(job, ports.settings)
     return job
 
@@ -180,4 +184,6 @@ def sweep_overdue(ports: Ports, now: datetime | None = None) -> list[str]:
         except (Conflict, NotFound):
             continue  # it ended meanwhile: whoever ended it settled the credits
         expired.append(job_id)
+    # Reservations that outlived their job's deadline: nonzero means something stopped settling jobs.
+    emit("OverdueReservations", len(expired))
     return expired

@@ -62,6 +62,16 @@ def quote_of(body: dict[str, Any], count: int = 1) -> Quote:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where the API serves an operation (POST, under /api/image-studio/) and what its docs say."""
+
+    path: str
+    summary: str
+    description: str = ""
+    tag: str = "Studios"
+
+
+@dataclass(frozen=True)
 class OperationSpec:
     name: str
     request: type[BaseModel]
@@ -72,6 +82,7 @@ class OperationSpec:
     deadline_minutes: int = 30
     batch: bool = True  # can be a batch row
     batch_columns: Mapping[str, str] = field(default_factory=dict)  # CSV column -> field, names taken
+    route: Route | None = None  # served by the generic studio route (api/studio_routes.py)
 
 
 _SPECS: dict[str, OperationSpec] = {}

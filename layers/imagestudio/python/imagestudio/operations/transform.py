@@ -284,9 +284,11 @@ def submit(ports: Ports, owner: str, job_id: str, scale: float) -> dict[str, Any
     job = ports.jobs.get(owner, job_id)
     provider_name = job.provider or "local"
     if job.status == "running" and job.provider_job_id:
-        return _running(ports, provider_name, None, scale)  # submitted by its API call (relight, ...)
+        # Submitted already: by its API call (relight, creative upscale), a retried task, or a new
+        # execution re-driving the job after its first one was lost: the machine polls from where it was.
+        return {**_running(ports, provider_name, None, scale), "polls": int(job.inputs.get("polls", 0))}
     if job.status != "queued":
-        return {"status": job.status, "polls": 0, "wait": 0}  # a retried task after success: nothing to do
+        return {"status": job.status, "polls": 0, "wait": 0, "callback": False}  # nothing left to do
     method, request = _request(ports, job)
     provider = registry.provider(provider_name)
     result: CallResult = getattr(provider, method)(request)
@@ -441,39 +443,25 @@ def _3d_price(request: ThreeDStudioRequest, facts: InputFacts) -> Quote:
     return quote_of({"operation": "image-to-3d", "model": request.model})
 
 
-def _runner(operation: str) -> Any:
-    return lambda ports, owner, request: start(ports, owner, operation, request)
+def _spec(name: str, request: type[_Inputs], price: Any, deadline_minutes: int) -> OperationSpec:
+    return register(
+        OperationSpec(
+            name=name,
+            request=request,
+            run=lambda ports, owner, body: start(ports, owner, name, body),
+            price=price,
+            usage=name,
+            long=True,
+            deadline_minutes=deadline_minutes,
+        )
+    )
 
 
 SPECS: dict[str, OperationSpec] = {
-    spec.name: register(spec)
+    spec.name: spec
     for spec in (
-        OperationSpec(
-            name="image-to-video",
-            request=VideoStudioRequest,
-            run=_runner("image-to-video"),
-            price=_video_price,
-            usage="image-to-video",
-            long=True,
-            deadline_minutes=30,
-        ),
-        OperationSpec(
-            name="talking-avatar",
-            request=AvatarStudioRequest,
-            run=_runner("talking-avatar"),
-            price=_avatar_price,
-            usage="talking-avatar",
-            long=True,
-            deadline_minutes=60,
-        ),
-        OperationSpec(
-            name="image-to-3d",
-            request=ThreeDStudioRequest,
-            run=_runner("image-to-3d"),
-            price=_3d_price,
-            usage="image-to-3d",
-            long=True,
-            deadline_minutes=15,
-        ),
+        _spec("image-to-video", VideoStudioRequest, _video_price, 30),
+        _spec("talking-avatar", AvatarStudioRequest, _avatar_price, 60),
+        _spec("image-to-3d", ThreeDStudioRequest, _3d_price, 15),
     )
 }

@@ -117,7 +117,14 @@ def process_upload(ports: Ports, key: str) -> str:
 
     size = ports.blobs.size(key)
     if size is None:
-        return "ignored: object is gone"
+        # The bytes are deleted only after they became the asset: an event delivered again (a retry, a
+        # re-drive from the dead-letter queue) after that finishes the upload instead of leaving it pending.
+        try:
+            made = ports.assets.get(owner, upload_id)
+        except NotFound:
+            return "ignored: object is gone"
+        ports.uploads.settle(upload, status="ready", asset_id=made.id)
+        return f"ready: asset {made.id} (made by an earlier delivery)"
     try:
         if size > upload.max_bytes:
             raise InvalidInput(

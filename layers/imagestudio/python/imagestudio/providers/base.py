@@ -166,6 +166,22 @@ class ThreeDRequest:
     seed: int | None = None
 
 
+@dataclass(frozen=True)
+class FaceSwapRequest:
+    """Put the face shown in `face_image` in place of face `target_index` of `image` (0 = the largest
+    face, as WaveSpeed counts). Check the faces first (`imagestudio.imaging.faceswap.check_faces`):
+    `target_face` is the crop of the face to replace, which Akool's model needs."""
+
+    image: Media
+    face_image: Media
+    model: str
+    target_index: int = 0
+    target_gender: Literal["all", "female", "male"] | None = None
+    target_face: Media | None = None
+    face_enhance: bool = False
+    output_format: OutputFormat = "jpeg"
+
+
 # ----------------------------------------------------------------------------- results
 
 
@@ -237,6 +253,7 @@ class Provider(Protocol):
     def image_to_video(self, request: VideoRequest) -> CallResult: ...
     def talking_avatar(self, request: AvatarRequest) -> CallResult: ...
     def image_to_3d(self, request: ThreeDRequest) -> CallResult: ...
+    def face_swap(self, request: FaceSwapRequest) -> CallResult: ...
     def poll(self, provider_job_id: str) -> PollResult: ...
     def cancel(self, provider_job_id: str) -> bool: ...
 
@@ -269,6 +286,9 @@ class BaseProvider:
 
     def image_to_3d(self, request: ThreeDRequest) -> CallResult:
         raise self._unsupported("image-to-3d")
+
+    def face_swap(self, request: FaceSwapRequest) -> CallResult:
+        raise self._unsupported("face swap")
 
     def poll(self, provider_job_id: str) -> PollResult:
         raise self._unsupported("asynchronous jobs")

@@ -9,6 +9,7 @@ so the job can record which provider served it and why.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,6 +17,7 @@ from typing import Generic, TypeVar
 
 from imagestudio.catalog import get_catalog
 from imagestudio.config import Settings, environ
+from imagestudio.observability import emit
 from imagestudio.providers.base import Provider, ProviderUnavailable
 
 R = TypeVar("R")
@@ -105,11 +107,21 @@ def call_with_fallback(
 ) -> Served[R]:
     attempts: list[Attempt] = []
     for candidate in candidates:
+        started = time.monotonic()
         try:
             result = call(provider(candidate.provider, settings), candidate)
         except ProviderUnavailable as exc:
+            emit("ProviderErrors", 1, provider=candidate.provider)
             attempts.append(Attempt(candidate.provider, candidate.model, exc.message))
             continue
+        finally:
+            emit("ProviderCalls", 1, provider=candidate.provider)
+            emit(
+                "ProviderLatency",
+                (time.monotonic() - started) * 1000,
+                "Milliseconds",
+                provider=candidate.provider,
+            )
         return Served(result=result, served_by=candidate, attempts=attempts)
     tried = ", ".join(f"{a.provider}/{a.model}" for a in attempts) or "none"
     raise ProviderUnavailable(

@@ -147,6 +147,23 @@ class BatchRepository:
         )
         return list(page.get("Items", []))
 
+    def in_flight(self) -> list[Batch]:
+        """Batches whose rows are running or about to (queued, running, canceling).
+
+        Maintenance only (the offline stack's restart recovery), never a request path: a Scan of the
+        jobs table, filtered on the batch items."""
+        kwargs: dict[str, Any] = {
+            "FilterExpression": Attr("sk").begins_with("BATCH#")
+            & Attr("status").is_in(["queued", "running", "canceling"]),
+        }
+        found: list[Batch] = []
+        while True:
+            page = self.table.scan(**kwargs)
+            found.extend(from_item(Batch, i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def claim_run(self, schedule: Batch, seen_next_run: str, run: Batch, following: datetime | None) -> bool:
         """Exactly once per due time: move the schedule on (a recurring one to `following`, a one-time one
         out of the index) and create its run, in one transaction conditional on the time the dispatcher

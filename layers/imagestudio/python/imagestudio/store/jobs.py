@@ -139,13 +139,16 @@ class JobRepository:
 
     def overdue(self, now: datetime, *, limit: int = 100) -> list[tuple[str, str]]:
         """(owner, job id) of open jobs whose deadline passed, from the sparse OpenByDeadline index."""
+        return self.open_jobs(before=now, limit=limit)
+
+    def open_jobs(self, *, before: datetime | None = None, limit: int = 1000) -> list[tuple[str, str]]:
+        """(owner, job id) of every open job (with `before`, only those whose deadline is earlier)."""
         found: list[tuple[str, str]] = []
         for shard in range(OPEN_SHARDS):
-            kwargs: dict[str, Any] = {
-                "IndexName": "OpenByDeadline",
-                "KeyConditionExpression": Key("open_shard").eq(f"OPEN#{shard}")
-                & Key("deadline").lt(iso(now)),
-            }
+            condition = Key("open_shard").eq(f"OPEN#{shard}")
+            if before is not None:
+                condition = condition & Key("deadline").lt(iso(before))
+            kwargs: dict[str, Any] = {"IndexName": "OpenByDeadline", "KeyConditionExpression": condition}
             while True:
                 page = self.table.query(**kwargs)
                 for item in page.get("Items", []):

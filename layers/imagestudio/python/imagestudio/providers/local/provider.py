@@ -20,12 +20,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from imagestudio.imaging.faceswap import check_faces, swap_face
 from imagestudio.providers.base import (
     AvatarRequest,
     BaseProvider,
     CallResult,
     ControlRequest,
     EditRequest,
+    FaceSwapRequest,
     GenerateRequest,
     Output,
     PollResult,
@@ -295,6 +297,29 @@ class LocalProvider(BaseProvider):
             return [out]
 
         return self._run("image-to-3d", None, request.model, compute)
+
+    def face_swap(self, request: FaceSwapRequest) -> CallResult:
+        """A real swap: faces detected (OpenCV's cascades), aligned, colour-matched and blended."""
+        base = open_image(request.image)
+        face = open_image(request.face_image, "face image")
+        check = check_faces(base, face, target_index=request.target_index)  # refused now, not in a job
+
+        def compute() -> list[Output]:
+            result = swap_face(base, face, target_index=request.target_index, check=check)
+            box = result.target
+            return [
+                image_output(
+                    result.image,
+                    request.output_format,
+                    seed=None,
+                    target_face={"left": box.left, "top": box.top, "width": box.width, "height": box.height},
+                    aligned_by=result.aligned_by,
+                    blend=result.blend,
+                    **self._extra("edit", "face_swap"),
+                )
+            ]
+
+        return self._run("edit", "face_swap", request.model, compute)
 
     # ------------------------------------------------------------------------------------- jobs
 
