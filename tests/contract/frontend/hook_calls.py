@@ -78,7 +78,6 @@ _STUDIO_RESULT = (
     "height:int",
     "metadata:dict",
 )
-_INLINE = "the answer carries no inline image: it needs {success: true, image_base64 (a data URL), ...}"
 _NEW_STUDIO = "the route does not exist yet: the new-studios issue builds it; phase 2 gives it this shape"
 
 
