@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from imagestudio.config import environ
+from imagestudio.config import ObservabilitySettings
 
 
 def logger() -> Logger:
-    env = environ()
-    return Logger(
-        service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"), level=env.get("LOG_LEVEL", "INFO")
-    )
+    env = ObservabilitySettings.from_env()
+    return Logger(service=env.service, level=env.log_level)
 
 
 def metrics() -> Metrics:
-    env = environ()
-    return Metrics(
-        namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "ImageStudio"),
-        service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"),
-    )
+    env = ObservabilitySettings.from_env()
+    return Metrics(namespace=env.metrics_namespace, service=env.service)
 
 
 def tracer() -> Tracer:
-    env = environ()
-    disabled = env.get("POWERTOOLS_TRACE_DISABLED", "").lower() in {"1", "true"}
-    return Tracer(service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"), disabled=disabled)
+    env = ObservabilitySettings.from_env()
+    return Tracer(service=env.service, disabled=env.trace_disabled)
