@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagestudio.config import environ
+from imagestudio.config import Settings
 from imagestudio.event_handler import event_handler
 from imagestudio.redrive import dead_letter_queues, pick, redrive
 
@@ -31,7 +31,7 @@ def _invoke(function: str, event: Any) -> tuple[bool, Any]:
 
 @event_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    queues = pick(dead_letter_queues(environ().get("DEAD_LETTER_QUEUES", "")), event.get("queue"))
+    queues = pick(dead_letter_queues(Settings.from_env().dead_letter_queues), event.get("queue"))
     limit = int(event.get("limit") or 100)
     sqs = _clients()[0]
     return {"queues": [asdict(redrive(sqs, _invoke, name, url, limit=limit)) for name, url in queues.items()]}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
-from imagestudio.config import Settings, environment_view
+from imagestudio.config import ProviderSettings, environment_view
 from imagestudio.errors import ContentRejected
 from imagestudio.providers import registry
 from imagestudio.providers.base import GenerateRequest, Provider, ProviderUnavailable, Succeeded
@@ -46,7 +46,7 @@ def test_tiers_come_from_the_catalog_in_preference_order() -> None:
 
 def test_the_first_candidate_serves_when_healthy(faults) -> None:
     faults("")
-    served = call_with_fallback(tier_candidates("standard"), generate, Settings.from_env())
+    served = call_with_fallback(tier_candidates("standard"), generate, ProviderSettings.from_env())
     assert served.served_by == Candidate("wavespeed", "qwen-image")
     assert served.attempts == [] and served.fallback_reason is None
     image = Image.open(io.BytesIO(served.result.outputs[0].data))
@@ -55,7 +55,7 @@ def test_the_first_candidate_serves_when_healthy(faults) -> None:
 
 def test_an_outage_of_the_first_is_served_by_the_next_and_says_why(faults) -> None:
     faults("wavespeed:outage")
-    served = call_with_fallback(tier_candidates("standard"), generate, Settings.from_env())
+    served = call_with_fallback(tier_candidates("standard"), generate, ProviderSettings.from_env())
     assert served.served_by == Candidate("stability", "stable-image-core")
     assert [(a.provider, a.model) for a in served.attempts] == [("wavespeed", "qwen-image")]
     assert "wavespeed/qwen-image unavailable" in (served.fallback_reason or "")
@@ -64,7 +64,7 @@ def test_an_outage_of_the_first_is_served_by_the_next_and_says_why(faults) -> No
 def test_every_candidate_down_is_a_503_listing_what_was_tried(faults) -> None:
     faults("outage")
     with pytest.raises(ProviderUnavailable) as caught:
-        call_with_fallback(tier_candidates("standard"), generate, Settings.from_env())
+        call_with_fallback(tier_candidates("standard"), generate, ProviderSettings.from_env())
     assert caught.value.status == 503
     assert (
         "wavespeed/qwen-image" in caught.value.message
@@ -75,7 +75,7 @@ def test_every_candidate_down_is_a_503_listing_what_was_tried(faults) -> None:
 def test_a_refusal_of_the_input_does_not_fall_back(faults) -> None:
     faults("wavespeed:moderation")
     with pytest.raises(ContentRejected):
-        call_with_fallback(tier_candidates("standard"), generate, Settings.from_env())
+        call_with_fallback(tier_candidates("standard"), generate, ProviderSettings.from_env())
 
 
 def test_live_mode_builds_the_real_adapters() -> None:

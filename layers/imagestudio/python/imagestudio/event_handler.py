@@ -8,12 +8,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagestudio import observability
+from imagestudio import config, observability
 
 EventFunction = Callable[[dict[str, Any], LambdaContext], Any]
 
 
 def event_handler(fn: EventFunction) -> EventFunction:
+    config.check_at_cold_start()  # a missing or invalid variable fails the cold start, named
     logger = observability.logger()
     metrics = observability.metrics()
     tracer = observability.tracer()

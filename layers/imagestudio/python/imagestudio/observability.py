@@ -7,50 +7,43 @@ import time
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from imagestudio.config import environ
+from imagestudio.config import ObservabilitySettings
 
 
 def logger() -> Logger:
-    env = environ()
-    return Logger(
-        service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"), level=env.get("LOG_LEVEL", "INFO")
-    )
+    env = ObservabilitySettings.from_env()
+    return Logger(service=env.service, level=env.log_level)
 
 
 def metrics() -> Metrics:
-    env = environ()
-    return Metrics(
-        namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "ImageStudio"),
-        service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"),
-    )
+    env = ObservabilitySettings.from_env()
+    return Metrics(namespace=env.metrics_namespace, service=env.service)
 
 
 def tracer() -> Tracer:
-    env = environ()
-    disabled = env.get("POWERTOOLS_TRACE_DISABLED", "").lower() in {"1", "true"}
-    return Tracer(service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"), disabled=disabled)
+    env = ObservabilitySettings.from_env()
+    return Tracer(service=env.service, disabled=env.trace_disabled)
 
 
 def emit(name: str, value: float, unit: str = "Count", **dimensions: str) -> None:
     """One metric with its own dimensions (provider, status), written now as an EMF line: CloudWatch
     turns it into a metric under POWERTOOLS_METRICS_NAMESPACE with dimensions service + `dimensions`
     (the alarms and the dashboard in template.yaml read these). Off where metrics are disabled."""
-    env = environ()
-    if env.get("POWERTOOLS_METRICS_DISABLED", "").lower() in {"1", "true"}:
+    env = ObservabilitySettings.from_env()
+    if env.metrics_disabled:
         return
-    service = env.get("POWERTOOLS_SERVICE_NAME", "image-studio")
     record = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
             "CloudWatchMetrics": [
                 {
-                    "Namespace": env.get("POWERTOOLS_METRICS_NAMESPACE", "ImageStudio"),
+                    "Namespace": env.metrics_namespace,
                     "Dimensions": [["service", *dimensions]],
                     "Metrics": [{"Name": name, "Unit": unit}],
                 }
             ],
         },
-        "service": service,
+        "service": env.service,
         **dimensions,
         name: value,
     }

@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagestudio import observability
+from imagestudio import config, observability
 from imagestudio.api.resolver import build_resolver
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -23,6 +23,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 def http_handler(
     *routers: Router, configure: Callable[[APIGatewayHttpResolver], None] | None = None
 ) -> Handler:
+    config.check_at_cold_start()  # a missing or invalid variable fails the cold start, named
     logger = observability.logger()
     metrics = observability.metrics()
     tracer = observability.tracer()

@@ -30,7 +30,7 @@ from typing import Literal
 
 from aws_lambda_powertools.utilities.parameters import GetParameterError, SecretsProvider, SSMProvider
 
-from imagestudio.config import environ
+from imagestudio.config import KeySettings
 from imagestudio.providers.base import ProviderUnavailable
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def api_key(provider: str) -> str:
     """`provider`'s API key. ProviderUnavailable (ours to fix, never the user's) when it is not
     configured, cannot be read, or is empty."""
     variable = env_var(provider)
-    reference = environ().get(variable, "").strip()
+    reference = KeySettings.from_env().api_key_parameter(variable)
     if not reference:
         raise ProviderUnavailable(
             f"{provider} is not configured: set {variable} to the SSM parameter or secret holding its "

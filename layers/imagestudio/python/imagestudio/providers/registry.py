@@ -16,7 +16,7 @@ from functools import cache
 from typing import Generic, TypeVar
 
 from imagestudio.catalog import get_catalog
-from imagestudio.config import Settings, environ
+from imagestudio.config import LocalProviderSettings, ProviderSettings
 from imagestudio.observability import emit
 from imagestudio.providers.base import Provider, ProviderUnavailable
 
@@ -49,6 +49,7 @@ class Served(Generic[R]):
         return "; ".join(f"{a.provider}/{a.model} unavailable: {a.error}" for a in self.attempts)
 
 
+@cache
 def _live(name: str) -> Provider:
     from imagestudio.providers import keys
 
@@ -75,23 +76,25 @@ def _live(name: str) -> Provider:
 
 
 @cache
-def _provider(name: str, mode: str, faults: str) -> Provider:
-    get_catalog().provider(name)  # unknown names fail with the valid choices
-    if mode == "local" or name == "local":
-        from imagestudio.providers.local import Faults, LocalProvider
+def _local(name: str, settings: LocalProviderSettings) -> Provider:
+    from imagestudio.providers.local import LocalProvider
 
-        return LocalProvider(simulating=None if name == "local" else name, faults=Faults.parse(faults))
+    return LocalProvider(simulating=None if name == "local" else name, settings=settings)
+
+
+def provider(name: str, settings: ProviderSettings | None = None) -> Provider:
+    """The adapter for `name` (one per container: adapters hold their HTTP client; the offline
+    provider, one per setting of its knobs)."""
+    get_catalog().provider(name)  # unknown names fail with the valid choices
+    mode = (settings or ProviderSettings.from_env()).provider_mode
+    if mode == "local" or name == "local":
+        return _local(name, LocalProviderSettings.from_env())
     return _live(name)
 
 
-def provider(name: str, settings: Settings | None = None) -> Provider:
-    """The adapter for `name` (one per container: adapters hold their HTTP client)."""
-    settings = settings or Settings.from_env()
-    return _provider(name, settings.provider_mode, environ().get("LOCAL_PROVIDER_FAULTS", ""))
-
-
 def reset() -> None:
-    _provider.cache_clear()
+    _live.cache_clear()
+    _local.cache_clear()
 
 
 def tier_candidates(quality: str) -> list[Candidate]:
@@ -103,7 +106,9 @@ def tier_candidates(quality: str) -> list[Candidate]:
 
 
 def call_with_fallback(
-    candidates: list[Candidate], call: Callable[[Provider, Candidate], R], settings: Settings | None = None
+    candidates: list[Candidate],
+    call: Callable[[Provider, Candidate], R],
+    settings: ProviderSettings | None = None,
 ) -> Served[R]:
     attempts: list[Attempt] = []
     for candidate in candidates:

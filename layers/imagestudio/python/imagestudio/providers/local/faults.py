@@ -25,12 +25,12 @@ instances in one process.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from imagestudio.config import LocalProviderSettings
 from imagestudio.errors import ContentRejected
 from imagestudio.providers.base import ProviderUnavailable
 
@@ -119,7 +119,7 @@ class Faults:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Faults:
-        spec = (os.environ if environ is None else environ).get(ENV_VAR, "").strip()
+        spec = LocalProviderSettings.from_env(environ).faults
         with _CACHE_LOCK:
             found = _FROM_ENV.get(spec)
             if found is None:

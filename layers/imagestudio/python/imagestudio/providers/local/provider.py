@@ -15,11 +15,11 @@ Knobs (constructor argument, else environment variable, else default):
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Final, TypeVar
 
+from imagestudio.config import LocalProviderSettings
 from imagestudio.imaging.faceswap import check_faces, swap_face
 from imagestudio.providers.base import (
     AvatarRequest,
@@ -58,14 +58,12 @@ ASYNC_BY_DEFAULT: Final = frozenset(
 )
 
 
-def _env_number(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number; got '{raw}'") from exc
+T = TypeVar("T")
+
+
+def _first(*values: T | None) -> T:
+    """The first value that is set (the last is the default)."""
+    return next(v for v in values if v is not None)
 
 
 def _digest(data: bytes) -> int:
@@ -88,41 +86,27 @@ class LocalProvider(BaseProvider):
         max_frames: int | None = None,
         async_jobs: bool | None = None,
         environ: Mapping[str, str] | None = None,
+        settings: LocalProviderSettings | None = None,
     ) -> None:
-        env = os.environ if environ is None else environ
+        # Knobs not given come from `settings`, else the `environ` mapping, else the function's settings.
+        knobs = settings or LocalProviderSettings.from_env(environ)
         self.name = name or simulating or "local"
         self.simulating = simulating
         if isinstance(faults, Faults):
             self.faults = faults
         elif isinstance(faults, str):
             self.faults = Faults.parse(faults)
+        elif settings is not None:
+            self.faults = Faults.parse(settings.faults)
         else:
-            self.faults = Faults.from_env(env)
-        self.polls_to_finish = int(
-            polls_to_finish if polls_to_finish is not None else _env_number(env, "LOCAL_PROVIDER_POLLS", 3)
-        )
-        self.poll_after = float(
-            poll_after if poll_after is not None else _env_number(env, "LOCAL_PROVIDER_POLL_AFTER", 2.0)
-        )
-        self.video_fps = max(
-            1,
-            int(
-                video_fps
-                if video_fps is not None
-                else _env_number(env, "LOCAL_PROVIDER_VIDEO_FPS", motion.DEFAULT_FPS)
-            ),
-        )
-        self.max_frames = max(
-            1,
-            int(
-                max_frames
-                if max_frames is not None
-                else _env_number(env, "LOCAL_PROVIDER_MAX_FRAMES", motion.DEFAULT_MAX_FRAMES)
-            ),
-        )
+            self.faults = Faults.from_env(environ)
+        self.polls_to_finish = int(_first(polls_to_finish, knobs.polls, 3))
+        self.poll_after = float(_first(poll_after, knobs.poll_after, 2.0))
+        self.video_fps = max(1, int(_first(video_fps, knobs.video_fps, motion.DEFAULT_FPS)))
+        self.max_frames = max(1, int(_first(max_frames, knobs.max_frames, motion.DEFAULT_MAX_FRAMES)))
         self.async_jobs = async_jobs
         # Seconds each call waits, like a remote provider's response time (benchmarks; 0 by default).
-        self.latency = max(0.0, float(_env_number(env, "LOCAL_PROVIDER_LATENCY", 0.0)))
+        self.latency = max(0.0, float(_first(None, knobs.latency, 0.0)))
 
     def __repr__(self) -> str:
         return f"LocalProvider(name={self.name!r}, faults={self.faults!r})"
