@@ -8,6 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one shape of every error answer: {"error": {"code", "message", "details"?}}."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
 class DomainError(Exception):
     status: int = 400
     code: str = "bad_request"
@@ -18,10 +26,7 @@ class DomainError(Exception):
         self.details = details or {}
 
     def to_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return {"error": body}
+        return error_body(self.code, self.message, self.details)
 
 
 class InvalidInput(DomainError):

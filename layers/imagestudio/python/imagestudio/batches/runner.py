@@ -32,6 +32,7 @@ from imagestudio.operations.long_jobs import advance_job
 from imagestudio.operations.social import optimize
 from imagestudio.operations.upscale import upscale
 from imagestudio.ports import Ports
+from imagestudio.store.blobs import owner_segment
 
 log = logging.getLogger(__name__)
 ROW_WAIT = (5, 10, 20, 40, 60)
@@ -261,7 +262,7 @@ def finish(ports: Ports, settings: Settings, owner: str, batch_id: str, error: A
                 )
         batch = ports.batches.get(owner, batch_id)
     rows = manifest_rows(ports, batch)
-    base = f"batches/{owner}/{batch_id}/manifest"
+    base = f"batches/{owner_segment(owner)}/{batch_id}/manifest"
     final = batch.model_copy(
         update={
             "status": _status(batch),

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 
 from imagestudio.config import Settings
-from imagestudio.errors import DomainError
 from imagestudio.models.records import Job
 from imagestudio.notify.webhooks import deliver, user_webhook_secret
 from imagestudio.providers import keys
@@ -21,7 +20,6 @@ log = logging.getLogger(__name__)
 
 SOURCE = "image-studio"
 DETAIL_TYPE = "Job Ended"
-LOCAL_MASTER = b"image-studio-offline-webhook-master"  # offline stack only: no SSM there
 
 
 @cache
@@ -34,14 +32,9 @@ def reset_clients() -> None:
 
 
 def webhook_secret(owner: str, settings: Settings) -> bytes:
-    """The user's signing secret: HMAC of the user id under the master key kept in SSM."""
-    try:
-        master = keys.api_key("webhook-signing").encode()
-    except DomainError:
-        if settings.provider_mode != "local":
-            raise
-        master = LOCAL_MASTER
-    return user_webhook_secret(owner, master)
+    """The user's signing secret: HMAC of the user id under this stack's master key, kept in SSM and
+    generated there at first use (whatever the provider mode: no stack shares a master)."""
+    return user_webhook_secret(owner, keys.generated_secret("webhook-signing").encode())
 
 
 def job_detail(job: Job) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def check_webhook_url(url: str) -> None:
 def _refusal(url: str) -> str:
     if urlsplit(url).scheme != "https":
         return "The webhook URL is refused: it must use https."
-    return "The webhook URL is refused: its host is not a public address (private, loopback or link-local)."
+    return "The webhook URL is refused: its host is not a globally routable address."
 
 
 def deliver(

@@ -18,6 +18,7 @@ from imagestudio.catalog.models import parse_aspect_ratio
 from imagestudio.catalog.pricing import GenerateEstimateRequest, estimate, resolve_generation_model
 from imagestudio.errors import InvalidInput
 from imagestudio.models.records import Persona
+from imagestudio.models.text import PromptText
 from imagestudio.operations.core import OperationResult, OutputMeta, Price, Unit, run_operation
 from imagestudio.ports import Ports
 from imagestudio.providers.base import GenerateRequest, Provider
@@ -30,7 +31,7 @@ RATIO_ONLY_LONG_SIDE = 1920
 
 
 class CreateRequest(BaseModel):
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT)
+    prompt: PromptText = Field(min_length=1, max_length=MAX_PROMPT)
     template_id: str | None = None
     provider: str = Field("auto", description="auto, or stability, wavespeed, huggingface, gemini, local")
     model: str | None = None
@@ -39,7 +40,7 @@ class CreateRequest(BaseModel):
     aspect_ratio: str | None = Field(None, description="e.g. 16:9 or 1.91:1")
     style_preset: str | None = None
     quality: Literal["draft", "standard", "premium"] | None = None
-    negative_prompt: str | None = Field(None, max_length=MAX_PROMPT)
+    negative_prompt: PromptText | None = Field(None, max_length=MAX_PROMPT)
     guidance_scale: float | None = Field(None, ge=0, le=35)
     steps: int | None = Field(None, ge=1, le=150)
     seed: int | None = Field(None, ge=0, le=4_294_967_294)

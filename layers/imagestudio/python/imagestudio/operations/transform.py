@@ -28,6 +28,7 @@ from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, decode_inline_audio, verify_audio
 from imagestudio.imaging.output import open_image
 from imagestudio.models.records import OPEN_STATUSES, Asset, AssetType, ErrorInfo, Job, utcnow
+from imagestudio.models.text import PromptText
 from imagestudio.notify.webhooks import check_webhook_url
 from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.core import output_bytes
@@ -70,8 +71,8 @@ class _Inputs(BaseModel):
 
 
 class VideoStudioRequest(_Inputs):
-    prompt: str | None = Field(None, max_length=2000)
-    negative_prompt: str | None = Field(None, max_length=2000)
+    prompt: PromptText | None = Field(None, max_length=2000)
+    negative_prompt: PromptText | None = Field(None, max_length=2000)
     model: str | None = None
     resolution: Literal["480p", "720p", "1080p"] = "720p"
     duration: Literal[5, 10] = 5
@@ -89,7 +90,7 @@ class AvatarStudioRequest(_Inputs):
     audio_upload_id: str | None = Field(None, description="The speech as a ready audio upload.")
     model: Literal["infinitetalk", "hunyuan-avatar"] = "infinitetalk"
     resolution: Literal["480p", "720p"] = "720p"
-    prompt: str | None = Field(None, max_length=2000)
+    prompt: PromptText | None = Field(None, max_length=2000)
 
 
 class ThreeDStudioRequest(_Inputs):

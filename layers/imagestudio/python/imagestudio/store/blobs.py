@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 from botocore.config import Config
@@ -28,25 +29,31 @@ def reset_clients() -> None:
     _client.cache_clear()
 
 
+def owner_segment(user_id: str) -> str:
+    """A user id as one key segment: '/' (which would split it) and '%' percent-encoded, nothing else,
+    so the keys of ordinary ids are unchanged and `unquote` gives the id back."""
+    return user_id.replace("%", "%25").replace("/", "%2F")
+
+
 def upload_key(user_id: str, upload_id: str) -> str:
-    return f"uploads/{user_id}/{upload_id}/original"
+    return f"uploads/{owner_segment(user_id)}/{upload_id}/original"
 
 
 def parse_upload_key(key: str) -> tuple[str, str] | None:
     """(user, upload id) of an upload key, or None for any other key."""
     parts = key.split("/")
     if len(parts) == 4 and parts[0] == "uploads" and parts[3] == "original" and parts[1] and parts[2]:
-        return parts[1], parts[2]
+        return unquote(parts[1]), parts[2]
     return None
 
 
 def asset_key(user_id: str, asset_id: str, name: str) -> str:
-    return f"assets/{user_id}/{asset_id}/{name}"
+    return f"assets/{owner_segment(user_id)}/{asset_id}/{name}"
 
 
 def input_key(user_id: str, job_id: str, name: str) -> str:
     """A job's input file (docs/data-model.md, S3 layout)."""
-    return f"inputs/{user_id}/{job_id}/{name}"
+    return f"inputs/{owner_segment(user_id)}/{job_id}/{name}"
 
 
 @dataclass(frozen=True)
