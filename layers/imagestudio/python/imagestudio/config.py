@@ -48,6 +48,7 @@ class Settings:
     event_bus: str = ""
     callback_providers: tuple[str, ...] = ()
     callback_timeout_seconds: int = 900
+    callback_base_url: str = ""
     batch_state_machine: str = ""
     batch_distributed_state_machine: str = ""
     batch_topic: str = ""
@@ -70,6 +71,7 @@ class Settings:
             event_bus=env.get("EVENT_BUS_NAME", ""),
             callback_providers=tuple(p for p in env.get("CALLBACK_PROVIDERS", "").split(",") if p),
             callback_timeout_seconds=int(env.get("CALLBACK_TIMEOUT_SECONDS", "900") or 900),
+            callback_base_url=env.get("CALLBACK_BASE_URL", "").rstrip("/"),
             batch_state_machine=env.get("BATCH_STATE_MACHINE", ""),
             batch_distributed_state_machine=env.get("BATCH_DISTRIBUTED_STATE_MACHINE", ""),
             batch_topic=env.get("BATCH_TOPIC_ARN", ""),

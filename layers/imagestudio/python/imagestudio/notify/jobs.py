@@ -31,10 +31,18 @@ def reset_clients() -> None:
     _events.cache_clear()
 
 
+def webhook_secrets(owner: str, settings: Settings) -> list[bytes]:
+    """The user's signing secrets, current first: HMAC of the user id under each of this stack's master
+    keys. The master lives in SSM (generated there at first use, whatever the provider mode: no stack
+    shares one); to rotate it, put the new master first and the old one after a space: deliveries are
+    signed with both until the old one is removed."""
+    masters = keys.generated_secret("webhook-signing").split()
+    return [user_webhook_secret(owner, master.encode()) for master in masters]
+
+
 def webhook_secret(owner: str, settings: Settings) -> bytes:
-    """The user's signing secret: HMAC of the user id under this stack's master key, kept in SSM and
-    generated there at first use (whatever the provider mode: no stack shares a master)."""
-    return user_webhook_secret(owner, keys.generated_secret("webhook-signing").encode())
+    """The user's current signing secret."""
+    return webhook_secrets(owner, settings)[0]
 
 
 def job_detail(job: Job) -> dict[str, Any]:
@@ -73,7 +81,8 @@ def send_webhook(
     settings: Settings, url: str, payload: dict[str, Any], *, owner: str, message_id: str, ref: str
 ) -> None:
     """A signed POST with the owner's secret; a delivery problem is logged, never raised."""
-    result = deliver(url, payload, secret=webhook_secret(owner, settings), message_id=message_id, attempts=3)
+    secrets = webhook_secrets(owner, settings)
+    result = deliver(url, payload, secret=secrets, message_id=message_id, attempts=3)
     if result.status != "delivered":
         log.warning("%s: webhook not delivered (%s)", ref, result.error or result.last_status)
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from imagestudio import API_PREFIX
 from imagestudio.catalog import get_catalog
 from imagestudio.catalog.pricing import estimate
 from imagestudio.config import Settings
@@ -257,6 +258,13 @@ def _request(ports: Ports, job: Job) -> tuple[str, Any]:
             duration=job.inputs["audio"]["duration"],
         )
     model = job.model or ""
+    provider_name = job.provider or "local"
+    settings = ports.settings
+    callback_url = (
+        f"{settings.callback_base_url}{API_PREFIX}/webhooks/{provider_name}"
+        if provider_name in settings.callback_providers and settings.callback_base_url
+        else None
+    )
     if job.operation == "image-to-video":
         return "image_to_video", VideoRequest(
             image=image,
@@ -268,6 +276,7 @@ def _request(ports: Ports, job: Job) -> tuple[str, Any]:
             audio=audio,
             enable_prompt_expansion=bool(params.get("enable_prompt_expansion", True)),
             seed=params.get("seed"),
+            callback_url=callback_url,
         )
     if job.operation == "talking-avatar":
         assert audio is not None
@@ -278,6 +287,7 @@ def _request(ports: Ports, job: Job) -> tuple[str, Any]:
             resolution=params.get("resolution", "720p"),
             prompt=params.get("prompt"),
             seed=params.get("seed"),
+            callback_url=callback_url,
         )
     return "image_to_3d", ThreeDRequest(
         image=image,
@@ -287,6 +297,7 @@ def _request(ports: Ports, job: Job) -> tuple[str, Any]:
         remesh=params.get("remesh"),
         guidance_scale=params.get("guidance_scale"),
         seed=params.get("seed"),
+        callback_url=callback_url,
     )
 
 

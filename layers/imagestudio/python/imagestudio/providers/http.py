@@ -156,6 +156,12 @@ def send(
             wait = backoff(attempt)
         else:
             if not may_retry_response(response, safe=safe):
+                if response.status_code in RETRY_STATUSES:  # a submit's 5xx: a job may have started
+                    last = f"HTTP {response.status_code}"
+                    raise ProviderUnavailable(
+                        f"{provider} failed ({last}); the request may have reached it: not sent again.",
+                        details={"provider": provider, "last": last, "may_have_started": True},
+                    )
                 return response
             last = f"HTTP {response.status_code}"
             hinted = _retry_after(response)

@@ -148,6 +148,15 @@ class HuggingFaceProvider(HttpProvider):
                     last = f"HTTP {response.status_code}"
                     wait = hinted if hinted is not None else backoff(attempt)
                 else:
+                    if response.status_code >= 500:  # it may have run (and been billed): not again
+                        raise ProviderUnavailable(
+                            f"Hugging Face failed (HTTP {response.status_code}): not sent again.",
+                            details={
+                                "provider": PROVIDER,
+                                "last": f"HTTP {response.status_code}",
+                                "may_have_started": True,
+                            },
+                        )
                     self._raise_for(response)
                     return response
             if attempt == self._attempts - 1 or self._clock() + wait > deadline:
