@@ -230,3 +230,23 @@ def test_schedule_at_within_the_year_is_scheduled(client: ApiClient) -> None:
         "POST", f"{P}/batches", user="alice", body={"items": rows, "schedule_at": when}
     )
     assert status == 202 and answer["batch"]["status"] == "scheduled", answer
+
+
+def test_webhook_secrets_are_generated_per_stack_into_ssm_never_a_constant(client: ApiClient) -> None:
+    ssm = client.deployed.session.client("ssm")
+    name = "/image-studio/local/webhook-signing-master"
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name=name)
+    status, first = client.call("GET", f"{P}/webhooks/secret", user="alice")
+    assert status == 200 and first["secret"].startswith("whsec_")
+    stored = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    assert stored["Type"] == "SecureString" and len(base64.b64decode(stored["Value"])) == 32
+    assert b"image-studio-offline" not in stored["Value"].encode()
+    # generated once: later calls (and other functions) read the same master
+    assert client.call("GET", f"{P}/webhooks/secret", user="alice")[1] == first
+    # another stack (another parameter) gets another master, so another secret for the same user
+    ssm.delete_parameter(Name=name)
+    from imagestudio.providers import keys
+
+    keys.reset()
+    assert client.call("GET", f"{P}/webhooks/secret", user="alice")[1]["secret"] != first["secret"]

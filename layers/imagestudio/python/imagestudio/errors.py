@@ -54,6 +54,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
 class InsufficientCredits(DomainError):
     status = 402
     code = "insufficient_credits"

@@ -46,6 +46,26 @@ def _error(status: int, code: str, message: str, details: Any = None) -> Respons
     )
 
 
+# Routes with no authorizer in template.yaml (health, public share views, provider webhooks) pass this
+# as `openapi_extensions`: the OpenAPI document then gives them `security: []` (Powertools drops an
+# empty `security` list, so the global bearerAuth would otherwise claim them).
+PUBLIC_ROUTE: dict[str, Any] = {"x-public": True}
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def openapi_with_public_routes(schema: Any) -> Any:
+    """`schema` (Powertools' OpenAPI model) with `security: []` on every operation marked PUBLIC_ROUTE."""
+    for item in (schema.paths or {}).values():
+        for method in _METHODS:
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            extensions = {**(operation.model_extra or {}), **(operation.openapi_extensions or {})}
+            if extensions.get("x-public"):
+                operation.security = []
+    return schema
+
+
 def _check_json(value: Any) -> None:
     """Refuse JSON nested deeper than MAX_JSON_DEPTH, and strings holding an unpaired UTF-16 surrogate
     (a "\\ud800" escape: valid JSON, but no UTF-8 can store it). Iterative: no recursion limit."""
@@ -198,6 +218,8 @@ def build_resolver(*routers: Router, logger: Logger | None = None) -> APIGateway
             500, "internal_error", f"Something went wrong on our side. Quote request id {request_id}."
         )
 
+    generate = app.get_openapi_schema
+    app.get_openapi_schema = lambda *a, **k: openapi_with_public_routes(generate(*a, **k))  # type: ignore[method-assign]
     app.configure_openapi(
         title=API_TITLE,
         version=__version__,

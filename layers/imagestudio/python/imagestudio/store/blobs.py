@@ -13,8 +13,16 @@ from urllib.parse import unquote
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from imagestudio.errors import NotFound
+
+
+class RangeNotSatisfiable(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the object has {size} bytes")
+        self.size = size
+
 
 DOWNLOAD_URL_SECONDS = 900
 UPLOAD_URL_SECONDS = 900
@@ -82,6 +90,21 @@ class BlobStore:
             raise ValueError(f"object is larger than {max_bytes} bytes")
         data: bytes = obj["Body"].read()
         return data
+
+    def read_range(self, key: str, start: int, end: int | None) -> tuple[bytes, int]:
+        """Bytes start..end (inclusive; None = to the end) of an object, and the object's whole size."""
+        byte_range = f"bytes={start}-" + ("" if end is None else str(end))
+        try:
+            obj = _client().get_object(Bucket=self.bucket, Key=key, Range=byte_range)
+        except _client().exceptions.NoSuchKey:
+            raise NotFound(f"No stored object {key}.") from None
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "InvalidRange":
+                raise RangeNotSatisfiable(self.size(key) or 0) from None
+            raise
+        total = int(str(obj.get("ContentRange", "")).rpartition("/")[2] or obj.get("ContentLength", 0))
+        data: bytes = obj["Body"].read()
+        return data, total
 
     def size(self, key: str) -> int | None:
         try:
