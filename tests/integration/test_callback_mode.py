@@ -91,6 +91,26 @@ def test_a_signed_webhook_resumes_the_job_in_five_transitions(callback_client: A
     assert status == 200 and again["duplicate"] is True
 
 
+def test_in_callback_mode_the_provider_is_given_our_webhook_url(
+    callback_client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imagestudio.providers import registry
+
+    seen: list[object] = []
+    offline = type(registry.provider("stability"))
+    submit = offline.image_to_3d
+    monkeypatch.setattr(
+        offline, "image_to_3d", lambda self, request: seen.append(request) or submit(self, request)
+    )
+    _, job = callback_client.call(
+        "POST", f"{P}/transform/image-to-3d", user="alice", body={"image": portrait()}
+    )
+    waiting_for_callback(callback_client, job["id"])
+    (request,) = seen
+    base = callback_client.deployed.plan.outputs["ApiUrl"]
+    assert request.callback_url == f"{base}/api/image-studio/webhooks/stability"
+
+
 def test_forged_stale_and_unsigned_webhooks_are_401(callback_client: ApiClient) -> None:
     client = callback_client
     _, job = client.call("POST", f"{P}/transform/image-to-3d", user="alice", body={"image": portrait()})

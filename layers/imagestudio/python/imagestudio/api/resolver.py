@@ -16,6 +16,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import BaseProxyEvent, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -125,7 +128,26 @@ class HttpApiEvent(APIGatewayProxyEventV2):
             ) from None
 
 
+class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
+    """Request validation that takes JSON bodies only: a form or multipart body (which Powertools would
+    otherwise try to parse, and fail on without a boundary) is a 415 like any other type."""
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type", "").strip().lower()
+        if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
+            raise RequestUnsupportedContentType(
+                "Unsupported content type",
+                errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": content_type}],
+            )
+        body: dict[str, Any] = super()._get_body(app)
+        return body
+
+
 class HttpApiResolver(APIGatewayHttpResolver):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._request_validation_middleware = JsonBodyValidation()
+
     def _to_proxy_event(self, event: dict) -> BaseProxyEvent:
         return HttpApiEvent(event, self._json_body_deserializer)
 
