@@ -223,6 +223,17 @@ def test_schedule_at_must_be_in_the_next_year(client: ApiClient, at: Any, words:
     assert client.call("GET", f"{P}/batches", user="alice")[1]["batches"] == []
 
 
+@pytest.mark.usefixtures("untouched")
+@pytest.mark.parametrize("schedule", ["at(9999-12-31T23:59:59)", "at(2000-01-01T00:00:00)"])
+def test_a_one_time_at_schedule_is_bounded_too(client: ApiClient, schedule: str) -> None:
+    rows = [{"operation": "create", "prompt": "poster", "quality": "draft"}]
+    status, answer = client.call(
+        "POST", f"{P}/batches", user="alice", body={"items": rows, "schedule": schedule}
+    )
+    error = assert_error(status, answer, 422)
+    assert error["details"]["field"] == "schedule"
+
+
 def test_schedule_at_within_the_year_is_scheduled(client: ApiClient) -> None:
     when = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     rows = [{"operation": "create", "prompt": "poster", "quality": "draft"}]

@@ -35,7 +35,7 @@ from imagestudio.models.records import ErrorInfo, utcnow
 from imagestudio.notify.webhooks import check_webhook_url
 from imagestudio.operations.jobs import cancel_job
 from imagestudio.ports import Ports
-from imagestudio.schedules import ScheduleError, parse_schedule
+from imagestudio.schedules import AtSchedule, ScheduleError, parse_schedule
 from imagestudio.store.blobs import owner_segment
 from imagestudio.store.workflows import execution_arn
 
@@ -223,6 +223,11 @@ def _next_time(request: BatchRequest, now: datetime) -> datetime | None:
     second = parsed.next_after(first) if first else None
     if first is None:
         raise InvalidInput("This schedule never fires again.", details={"field": "schedule"})
+    if isinstance(parsed, AtSchedule) and first > now + SCHEDULE_AT_HORIZON:
+        raise InvalidInput(
+            f"{request.schedule} is more than {SCHEDULE_AT_HORIZON.days} days ahead: schedule it closer.",
+            details={"field": "schedule", "max_days": SCHEDULE_AT_HORIZON.days},
+        )
     if second is not None and (second - first).total_seconds() < MIN_RECURRING_MINUTES * 60:
         raise InvalidInput(
             f"A recurring batch runs at most every {MIN_RECURRING_MINUTES} minutes.",
