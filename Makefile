@@ -53,7 +53,7 @@ sam-validate:
 	fi
 
 test: lint typecheck template-check  ## everything: ruff, mypy, cfn-lint + sam validate + ASL checks, pytest, fuzz, 3.12
-	$(PY) -m pytest --ignore=tests/fuzz
+	$(PY) -m pytest
 	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory unit-py312
 
