@@ -134,6 +134,7 @@ def test_no_request_answers_a_5xx_or_charges_when_refused(case: Any, stack: ApiC
         assert "error" in parsed or set(parsed) == {"message"}, shown
 
 
+@pytest.mark.skipif(bool(os.environ.get("FUZZ_ONLY")), reason="FUZZ_ONLY fuzzes a part on purpose")
 def test_the_fuzzed_document_covers_every_operation() -> None:
     operations = list(schema.get_all_operations())
     assert len(operations) == sum(len(ops) for ops in SPEC["paths"].values()) >= 60
