@@ -13,6 +13,7 @@ from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.verify import verify_image
 from imagestudio.models.records import Asset, utcnow
 from imagestudio.models.requests import RequestModel
+from imagestudio.models.text import PromptText
 from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.shares import revoke_targets
 from imagestudio.operations.tagging import tagged
@@ -28,10 +29,9 @@ class SaveRequest(RequestModel):
     title: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
     tags: list[str] = Field(default_factory=list, max_length=50)
-    prompt: str | None = Field(None, max_length=4000)
+    prompt: PromptText | None = Field(None, max_length=4000)
     provider: str | None = Field(None, max_length=40)
     model: str | None = Field(None, max_length=80)
-    cost_credits: int = Field(0, ge=0)
     source: Literal["generated", "edited", "upscaled", "controlled", "social", "upload", "external"] = (
         "external"
     )
@@ -91,7 +91,7 @@ def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> list[Asse
         prompt=request.prompt,
         provider=request.provider,
         model=request.model,
-        cost_credits=request.cost_credits,
+        cost_credits=0,  # nothing was charged for an image made elsewhere; a job's assets carry its cost
         source=request.source,
         operation="save-to-library",
         tags=tags,
