@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -91,27 +90,27 @@ def test_anything_but_wavespeeds_exact_scheme_is_refused(change: str) -> None:
         check(body, headers, secret=secret, now=now)
 
 
-def test_receive_verifies_the_recorded_callback_then_moves_its_job_on(
+def test_receive_verifies_the_recorded_callback_and_names_its_provider_job(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The whole incoming path in live mode, with the secret WaveSpeed issued read from SSM."""
-    seen: dict[str, Any] = {}
+    """The whole incoming check in live mode, with the secret WaveSpeed issued read from SSM; the
+    webhooks route then moves that provider job's job on."""
     monkeypatch.setattr(provider_webhooks.keys, "api_key", lambda name: RECORDED["secret"])
     monkeypatch.setattr(
         provider_webhooks.ReplayGuard, "first_delivery", lambda self, provider, message_id: True
     )
-
-    def webhook(ports: Any, provider: str, provider_job_id: str, scale: float) -> dict[str, Any]:
-        seen.update(provider=provider, id=provider_job_id)
-        return {"job_id": "J1", "status": "succeeded"}
-
-    monkeypatch.setattr(provider_webhooks.transform, "webhook", webhook)
-    settings = replace(Settings.from_env(), provider_mode="live", idempotency_table="t")
+    settings = Settings.from_env(
+        {
+            "PROVIDER_MODE": "live",
+            "STAGE": "test",
+            **{f"{t}_TABLE": "t" for t in ("JOBS", "CREDITS", "ASSETS", "IDEMPOTENCY")},
+            "MEDIA_BUCKET": "b",
+        }
+    )
     ports: Any = type("P", (), {"settings": settings})()
     body = CALLBACK["body"].encode()
     answer = receive(ports, "wavespeed", dict(CALLBACK["headers"]), body, now=TS + 5)
-    assert answer == {"job_id": "J1", "status": "succeeded"}
-    assert seen == {"provider": "wavespeed", "id": "pred_abc123"}
+    assert answer == "pred_abc123"
     with pytest.raises(SignatureError):
         receive(ports, "wavespeed", dict(CALLBACK["headers"]), body + b" ", now=TS + 5)
     # a provider that documents no callbacks is not accepted live
