@@ -7,8 +7,14 @@ PORT ?= 3000
 # USER is also the shell's login name: only a USER given on the command line picks the token's user.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),dev-user)
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
+# The Lambda runtime is python3.12 (template.yaml): the unit suite also runs on a 3.12 found here
+# (pyenv's, else python3.12 on PATH), in its own venv holding the layer's packages and the test tools.
+PYTHON312 ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python) $(shell command -v python3.12 2>/dev/null))
+VENV312 := .venv-py312
+STAMP312 := $(VENV312)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
+FUZZ_EXAMPLES ?= 12
 
-.PHONY: studio-publish browser browser-deps bench-batches bench-compression bench-social bench-transitions run reset redrive test token lint typecheck template-check sam-validate unit integration flows bench clean install
+.PHONY: studio-publish browser browser-deps bench-batches bench-compression bench-social bench-transitions run reset redrive test token lint typecheck template-check sam-validate unit unit-py312 fuzz integration flows bench clean install
 
 install: $(STAMP)
 
@@ -52,8 +58,25 @@ sam-validate:
 	  SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template template.yaml; \
 	fi
 
-test: lint typecheck template-check browser-deps  ## everything: ruff, mypy, cfn-lint + sam validate + ASL checks, pytest (browser tests included)
+test: lint typecheck template-check browser-deps  ## everything: ruff, mypy, cfn-lint + sam validate + ASL checks, pytest (browser tests included), fuzz, 3.12
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory unit-py312
+
+# schemathesis over our own OpenAPI document, every operation, against the offline stack (about 2-3 min).
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -p no:randomly
+
+$(STAMP312): requirements-dev.txt layers/dependencies/requirements.txt
+	test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312)
+	grep -E '^(moto|pyjwt|pyyaml|pytest|hypothesis)\b' requirements-dev.txt > $(VENV312)/requirements-unit.txt
+	$(VENV312)/bin/python -m pip install -q -r layers/dependencies/requirements.txt \
+	  -r $(VENV312)/requirements-unit.txt 2> >(grep -v "is ignored" >&2)
+	rm -f $(VENV312)/.installed-* && touch $@
+
+unit-py312:  ## the unit suite on Python 3.12, the Lambda runtime's version
+	@if [ -z "$(PYTHON312)" ]; then echo "no Python 3.12 found (pyenv or PATH): unit suite on 3.12 skipped"; \
+	else $(MAKE) --no-print-directory $(STAMP312) && $(VENV312)/bin/python -m pytest tests/unit -p no:cacheprovider; fi
 
 # The Studio's browser tests run Debian's chromium (Playwright's own download is not reachable from
 # CI): installed when missing, and a loud failure when it cannot be, never a silent skip.
@@ -106,4 +129,4 @@ studio-publish:  ## upload web/ and its config.json to a deployed stack: make st
 	echo "The Studio is at $$(out StudioUrl)"
 
 clean:
-	rm -rf $(VENV) .venv-sam .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV312) .venv-sam .local .aws-sam .pytest_cache .mypy_cache .ruff_cache

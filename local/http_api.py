@@ -52,6 +52,11 @@ def build_event(
         query[key] = f"{query[key]},{value}" if key in query else value
     content_type = headers.get("content-type", "")
     is_text = not body or any(t in content_type for t in TEXT_TYPES) or content_type.startswith("multipart/")
+    if is_text and body:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            is_text = False  # API Gateway passes a body that is not UTF-8 base64-encoded, whatever its type
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,

@@ -129,11 +129,18 @@ def test_quota_429_is_retried_honouring_retry_after() -> None:
     assert waits == [4.0] and len(seen) == 2
 
 
-def test_persistent_5xx_becomes_provider_unavailable() -> None:
-    adapter, seen, waits = provider(*(httpx.Response(503) for _ in range(4)))
+def test_a_503_with_retry_after_is_retried_then_provider_unavailable() -> None:
+    adapter, seen, waits = provider(*(httpx.Response(503, headers={"retry-after": "1"}) for _ in range(4)))
     with pytest.raises(ProviderUnavailable, match="not answering"):
         adapter.generate(request())
     assert len(seen) == 4 and len(waits) == 3
+
+
+def test_a_5xx_that_may_have_generated_is_not_sent_again() -> None:
+    adapter, seen, _ = provider(httpx.Response(503), httpx.Response(200, json=RECORDED["ok"]))
+    with pytest.raises(ProviderUnavailable) as caught:
+        adapter.generate(request())
+    assert len(seen) == 1 and caught.value.details["may_have_started"] is True
 
 
 def test_models_of_other_providers_are_unsupported() -> None:

@@ -151,18 +151,26 @@ def test_429_honours_retry_after() -> None:
     assert clock.waits == [3.0] and len(seen) == 2
 
 
-def test_5xx_and_connection_errors_are_retried_then_provider_unavailable() -> None:
+def test_connection_errors_and_refusals_are_retried_then_provider_unavailable() -> None:
     adapter, seen, clock = provider(
         httpx.ConnectError("refused"),
-        httpx.Response(500),
-        httpx.Response(502),
-        httpx.Response(503, text="upstream"),
-        httpx.Response(504),
-        httpx.Response(500),
+        httpx.Response(429),
+        httpx.Response(503, text="upstream", headers={"retry-after": "1"}),
+        httpx.ConnectTimeout("slow to connect"),
+        httpx.Response(429),
+        httpx.ConnectError("refused"),
     )
     with pytest.raises(ProviderUnavailable, match="not answering"):
         adapter.generate(REQUEST)
     assert len(seen) == 6 and len(clock.waits) == 5
+
+
+def test_a_5xx_or_a_read_timeout_after_sending_is_not_sent_again() -> None:
+    for fault in (httpx.Response(500), httpx.Response(502), httpx.Response(504), httpx.ReadTimeout("slow")):
+        adapter, seen, _ = provider(httpx.ConnectError("refused"), fault, image_answer())
+        with pytest.raises(ProviderUnavailable) as caught:
+            adapter.generate(REQUEST)
+        assert len(seen) == 2 and caught.value.details["may_have_started"] is True
 
 
 def test_configuration_problems_are_ours_and_bad_input_is_the_users() -> None:

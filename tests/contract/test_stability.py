@@ -677,11 +677,11 @@ def test_429_is_retried_after_the_hinted_wait_then_succeeds() -> None:
     assert parse_form(fake.seen[0]).fields == parse_form(fake.seen[1]).fields  # the same request again
 
 
-def test_500_is_retried_then_provider_unavailable() -> None:
+def test_a_500_on_a_paid_post_is_not_sent_again() -> None:
     provider, fake = stability(*(error_answer(500) for _ in range(4)))
-    with pytest.raises(ProviderUnavailable, match="HTTP 500"):
+    with pytest.raises(ProviderUnavailable, match="HTTP 500") as caught:
         provider.generate(GenerateRequest(prompt="x", model="core", width=64, height=64))
-    assert len(fake.seen) == 4 and len(fake.waits) == 3
+    assert len(fake.seen) == 1 and fake.waits == [] and caught.value.details["may_have_started"] is True
 
 
 def test_connection_errors_are_retried() -> None:

@@ -226,9 +226,15 @@ def test_sync_read_timeout_is_not_resent() -> None:
     assert len(recorder.requests) == 1
 
 
-def test_async_submit_retries_5xx_then_gives_up_as_provider_unavailable() -> None:
+def test_async_submit_is_not_resent_after_a_5xx_but_is_after_a_429() -> None:
     adapter, recorder, waits = provider(
         httpx.Response(500), httpx.Response(502), httpx.Response(503), httpx.Response(504)
+    )
+    with pytest.raises(ProviderUnavailable) as caught:
+        adapter.generate(GenerateRequest(prompt="x", model="ideogram-v3-turbo", width=1024, height=1024))
+    assert len(recorder.requests) == 1 and waits == [] and caught.value.details["may_have_started"] is True
+    adapter, recorder, waits = provider(
+        httpx.Response(429), httpx.Response(429), httpx.Response(429), httpx.Response(429)
     )
     with pytest.raises(ProviderUnavailable, match="not answering"):
         adapter.generate(GenerateRequest(prompt="x", model="ideogram-v3-turbo", width=1024, height=1024))

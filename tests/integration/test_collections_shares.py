@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -190,7 +192,27 @@ def test_a_single_asset_link_serves_its_file_and_expires(client: ApiClient, doma
     assert status == 201
     public = client.call("GET", share["path"])[1]
     assert public["target_type"] == "asset" and public["assets"][0]["title"] == "hero"
-    assert asset.key in public["assets"][0]["url"] and "Signature" in public["assets"][0]["url"]
+    # the files come through our own path: no presigned S3 URL naming the bucket, the account or the owner
+    bucket = client.deployed.plan.physical["MediaBucket"]
+    shown = json.dumps(public)
+    for secret in ("alice", bucket, client.deployed.plan.account_id, "Signature", "X-Amz"):
+        assert secret not in shown, secret
+    url = public["assets"][0]["url"]
+    assert url == f"http://localhost{share['path']}/files/{asset.id}"
+    status, headers, body = client.api.handle("GET", urlsplit(url).path, {"host": "localhost"}, b"")
+    assert (status, headers["content-type"], body) == (200, "image/png", b"\x89PNG fake")
+    assert headers["accept-ranges"] == "bytes" and "alice" not in headers["content-disposition"]
+    thumb = urlsplit(public["assets"][0]["thumbnail_url"])
+    status, headers, body = client.api.handle("GET", f"{thumb.path}?{thumb.query}", {"host": "x"}, b"")
+    assert (status, headers["content-type"], body) == (200, "image/webp", b"RIFF")
+    ranged = {"host": "x", "range": "bytes=1-3"}
+    status, headers, body = client.api.handle("GET", urlsplit(url).path, ranged, b"")
+    assert (status, body, headers["content-range"]) == (206, b"PNG", "bytes 1-3/9")
+    # the token shows only what was shared: another asset of alice's, or a wrong token, is the same 404
+    other = stored(domain, "alice", title="private")
+    assert client.call("GET", f"{share['path']}/files/{other.id}")[0] == 404
+    assert client.call("GET", f"{P}/public/shares/{'x' * 43}/files/{asset.id}")[0] == 404
+    assert client.call("GET", f"{share['path']}/files/{asset.id}", user="bob")[0] == 200  # no login needed
     assert client.call("POST", f"{P}/shares", user="bob", body={"asset_id": asset.id})[0] == 404
     assert (
         client.call("POST", f"{P}/shares", user="alice", body={"asset_id": asset.id, "expires_in": 5})[0]

@@ -18,13 +18,13 @@ def inline_png(color: tuple[int, int, int] = (0, 128, 255)) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def test_an_inline_image_is_kept_with_its_prompt_and_never_a_cost_the_client_sent(client: ApiClient) -> None:
+def test_an_inline_image_is_kept_with_its_prompt_and_no_cost_the_client_wrote(client: ApiClient) -> None:
     body = {
         "image": inline_png(),
         "prompt": "blue square",
         "provider": "wavespeed",
         "model": "qwen-image",
-        "cost_credits": 5,
+        "cost_credits": 10**30,  # a client cannot write what an asset cost: nothing was charged for it
         "tags": ["Launch", "launch", " hero "],
         "title": "Hero",
     }
@@ -39,6 +39,8 @@ def test_an_inline_image_is_kept_with_its_prompt_and_never_a_cost_the_client_sen
         0,
     )
     assert any("cost sent was ignored" in n for n in saved["notes"])
+    status, stats = client.call("GET", f"{P}/assets/statistics", user="alice")
+    assert status == 200 and stats["total_cost_credits"] == 0, stats
     # the user's tags (lower-cased, unique) plus automatic ones: colour, shape, size, format, prompt words
     auto = asset["metadata"]["auto_tags"]
     assert set(asset["tags"]) == {"hero", "launch"} | set(auto)
@@ -65,6 +67,9 @@ def test_job_outputs_are_kept_and_versions_list_lineage_both_ways(client: ApiCli
         body={"job_id": job_id, "title": "Apple", "tags": ["fruit"]},
     )
     assert status == 200 and saved["assets"][0]["id"] == root and saved["assets"][0]["title"] == "Apple"
+    # the cost of a kept output is what its job charged
+    job = client.call("GET", f"{P}/jobs/{job_id}", user="alice")[1]
+    assert saved["assets"][0]["cost_credits"] == job["credits_captured"] > 0, job
     # a child and a grandchild, made as the studios record them (parent_id)
     parent = domain.assets.get("alice", root)
     child = domain.assets.create(parent.model_copy(update={"id": "CHILD", "parent_id": root}))

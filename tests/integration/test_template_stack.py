@@ -125,6 +125,24 @@ def test_control_operations_are_catalog_data(deployed: Deployed) -> None:
     ]
 
 
+def test_openapi_says_security_none_exactly_where_the_template_has_no_authorizer(deployed: Deployed) -> None:
+    status, spec = deployed.http("ApiDocsFunction", api_event("api_docs/openapi"))
+    assert status == 200 and spec["security"] == [{"bearerAuth": []}]
+    public = {(r.method, r.path) for r in deployed.plan.routes if r.authorizer is None}
+    assert {
+        ("GET", "/api/image-studio/health"),
+        ("GET", "/api/image-studio/public/shares/{token}"),
+        ("GET", "/api/image-studio/public/shares/{token}/files/{asset_id}"),
+        ("POST", "/api/image-studio/webhooks/{provider}"),
+    } <= public
+    for path, ops in spec["paths"].items():
+        for method, operation in ops.items():
+            if (method.upper(), path) in public:
+                assert operation.get("security") == [], (method, path)
+            else:  # the document's bearerAuth applies
+                assert "security" not in operation, (method, path)
+
+
 def test_health_answers_without_a_token(deployed: Deployed) -> None:
     status, body = deployed.http("HealthFunction", api_event("health/get"))
     assert status == 200

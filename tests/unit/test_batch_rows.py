@@ -281,7 +281,21 @@ def test_a_cell_over_the_limit_is_an_error_on_its_column() -> None:
 
 
 @pytest.mark.parametrize(
-    "cell", ['=HYPERLINK("http://x")', "+1+1", "-blurry", "@SUM(A1)", "\t=1", "\rtext", "  =1+1"]
+    "cell",
+    [
+        '=HYPERLINK("http://x")',
+        "+1+1",
+        "-blurry",
+        "@SUM(A1)",
+        "\t=1",
+        "\rtext",
+        "  =1+1",
+        "\n=1+1",  # a leading line feed
+        "\u00a0=1+1",  # a non-breaking space before =
+        "\uff1dSUM(A1)",  # the full-width equals sign
+        "\u3000\uff0b1+1",  # an ideographic space, then a full-width plus
+        "\u200b@SUM(A1)",  # a zero-width space first
+    ],
 )
 def test_formula_like_cells_are_refused(cell: str) -> None:
     err = only_error(csv_row(operation="create", prompt="a cat", negative_prompt=cell))

@@ -80,20 +80,26 @@ def test_event_is_payload_v2_with_claims_as_strings(tmp_path) -> None:
     }
     assert event["requestContext"]["http"]["method"] == "POST"
 
-    binary = build_event(
-        plan=plan,
-        route=route,
-        path_params={},
-        method="POST",
-        raw_path="/items/7",
-        raw_query="",
-        headers={"content-type": "image/png"},
-        body=b"\x89PNG\x00",
-        claims=None,
-    )
+    def anonymous_post(content_type: str, body: bytes) -> dict:
+        return build_event(
+            plan=plan,
+            route=route,
+            path_params={},
+            method="POST",
+            raw_path="/items/7",
+            raw_query="",
+            headers={"content-type": content_type},
+            body=body,
+            claims=None,
+        )
+
+    binary = anonymous_post("image/png", b"\x89PNG\x00")
     assert binary["isBase64Encoded"] is True
     assert base64.b64decode(binary["body"]) == b"\x89PNG\x00"
     assert "authorizer" not in binary["requestContext"]
+    # a "JSON" body that is not UTF-8 reaches the function base64-encoded, as API Gateway passes it
+    broken = anonymous_post("application/json", b'{"k": "\xff"}')
+    assert broken["isBase64Encoded"] is True and base64.b64decode(broken["body"]) == b'{"k": "\xff"}'
 
 
 @pytest.mark.parametrize(

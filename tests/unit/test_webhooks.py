@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
 import httpx
+from standardwebhooks.webhooks import Webhook
 
 from imagestudio.notify import DeliveryResult, deliver, user_webhook_secret, verify
+from imagestudio.notify.signing import whsec
 from tests.http_fakes import transport
 
 URL = "https://hooks.example.com/image-studio"
@@ -53,6 +56,17 @@ def test_delivered_with_standard_webhooks_headers_and_a_verifiable_signature() -
         request.headers["webhook-signature"],
         now=NOW,
     )
+
+
+def test_a_delivery_during_a_rotation_verifies_with_the_old_and_the_new_secret_in_standardwebhooks() -> None:
+    http, seen = transport(httpx.Response(200))
+    old, new = b"old-user-secret", b"new-user-secret"
+    result = send(http, secret=[new, old], clock=time.time)
+    assert result.status == "delivered"
+    (request,) = seen
+    assert request.headers["webhook-signature"].count("v1,") == 2
+    for secret in (old, new):
+        assert Webhook(whsec(secret)).verify(request.content, dict(request.headers))["job_id"] == "j1"
 
 
 def test_retries_503_then_delivers_with_backoff_and_the_same_id() -> None:
@@ -101,9 +115,17 @@ def test_http_and_private_addresses_are_refused_without_a_request() -> None:
     assert result.error is not None and "https" in result.error
     result = deliver(URL, {}, secret=SECRET, message_id="m", http=http, resolve=lambda host: False)
     assert result.status == "failed" and result.attempts == 0
-    assert result.error is not None and "public address" in result.error
-    # the real resolver: loopback and link-local (instance metadata) literals
-    for url in ("https://127.0.0.1/hook", "https://169.254.169.254/latest", "https://[::1]/x"):
+    assert result.error is not None and "globally routable" in result.error
+    # the real resolver, at delivery time: loopback, link-local (instance metadata), shared (CGNAT),
+    # 6to4 relay and prefix literals
+    for url in (
+        "https://127.0.0.1/hook",
+        "https://169.254.169.254/latest",
+        "https://[::1]/x",
+        "https://100.64.0.1/hook",
+        "https://192.88.99.1/hook",
+        "https://[2002:a9fe:a9fe::1]/hook",
+    ):
         assert deliver(url, {}, secret=SECRET, message_id="m", http=http).attempts == 0
     assert seen == []
 

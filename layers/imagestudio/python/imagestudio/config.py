@@ -202,6 +202,10 @@ class Settings(ProviderSettings):
     batch_state_machine: str = _var("BATCH_STATE_MACHINE", default="")
     batch_distributed_state_machine: str = _var("BATCH_DISTRIBUTED_STATE_MACHINE", default="")
     batch_topic: str = _var("BATCH_TOPIC_ARN", default="")
+    # where providers call back in callback mode: the API's base URL (webhooks/{provider} under it)
+    callback_base_url: Annotated[
+        str, BeforeValidator(lambda v: v.strip().rstrip("/") if isinstance(v, str) else v)
+    ] = _var("CALLBACK_BASE_URL", default="")
     dead_letter_queues: str = _var("DEAD_LETTER_QUEUES", default="")  # the re-drive function's queues
     # token clients (azp/client_id) answered the original Image Studio's shapes (api/original_answers.py)
     original_clients: Words = _var("ORIGINAL_CLIENT_IDS", default=())

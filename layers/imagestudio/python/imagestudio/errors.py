@@ -18,7 +18,7 @@ class DomainError(Exception):
         self.details = details or {}
 
     def to_body(self) -> dict[str, Any]:
-        return error_body(self.code, self.message, self.details or None)
+        return error_body(self.code, self.message, self.details)
 
 
 class InvalidInput(DomainError):
@@ -44,6 +44,11 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
 
 
 class InsufficientCredits(DomainError):

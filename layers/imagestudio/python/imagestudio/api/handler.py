@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagestudio import config, observability
-from imagestudio.api.resolver import build_resolver
+from imagestudio.api.resolver import build_resolver, refuse_without_subject
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -35,7 +35,7 @@ def http_handler(
     @metrics.log_metrics(capture_cold_start_metric=True)
     @tracer.capture_lambda_handler(capture_response=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        response = app.resolve(event, context)
+        response = refuse_without_subject(event) or app.resolve(event, context)
         status = int(response.get("statusCode", 500))
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         if status >= 500:

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
 
 from imagestudio import API_PREFIX, __version__
+from imagestudio.api.resolver import PUBLIC_ROUTE
 from imagestudio.config import Settings
 
 router = Router()
@@ -22,7 +23,12 @@ class Health(BaseModel):
     time: datetime
 
 
-@router.get(f"{API_PREFIX}/health", summary="Liveness and version (no authentication)", tags=["health"])
+@router.get(
+    f"{API_PREFIX}/health",
+    summary="Liveness and version (no authentication)",
+    tags=["health"],
+    openapi_extensions=PUBLIC_ROUTE,
+)
 def health() -> Health:
     settings = Settings.from_env()
     return Health(

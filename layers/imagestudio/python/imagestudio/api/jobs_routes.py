@@ -12,7 +12,8 @@ from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
 from imagestudio.api.views import JobView
 from imagestudio.models.records import JobStatus
-from imagestudio.notify.jobs import webhook_secret as job_webhook_secret
+from imagestudio.notify.jobs import webhook_secrets as job_webhook_secrets
+from imagestudio.notify.signing import whsec
 from imagestudio.operations.jobs import cancel_job
 
 router = Router()
@@ -60,18 +61,23 @@ def cancel(job_id: Annotated[str, Path(max_length=64)]) -> JobView:
 
 class WebhookSecret(BaseModel):
     secret: str
+    previous_secrets: list[str] = []
     algorithm: str = "HMAC-SHA256"
     signed_content: str = "{webhook-id}.{webhook-timestamp}.{body}"
+    signature_format: str = "v1,<base64>"
     headers: list[str] = ["webhook-id", "webhook-timestamp", "webhook-signature"]
 
 
 @router.get(
     f"{API_PREFIX}/webhooks/secret",
     summary="Your secret for verifying job webhooks",
-    description="Job-ended webhooks (webhook_url on a transform request) are signed with HMAC-SHA256 of "
-    "'{webhook-id}.{webhook-timestamp}.{body}' under this secret; webhook-signature is 'v1=<hex>'.",
+    description="Job-ended webhooks (webhook_url on a transform request) follow Standard Webhooks: "
+    "webhook-signature is 'v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>' under this "
+    "'whsec_' secret, so any Standard Webhooks library verifies them. While a secret is rotated, deliveries "
+    "carry one signature per secret (previous_secrets lists the ones being retired).",
     tags=["Jobs"],
 )
 def webhook_secret() -> WebhookSecret:
     p = ports()
-    return WebhookSecret(secret=job_webhook_secret(caller(router).user_id, p.settings).hex())
+    current, *previous = job_webhook_secrets(caller(router).user_id, p.settings)
+    return WebhookSecret(secret=whsec(current), previous_secrets=[whsec(s) for s in previous])

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from imagestudio import API_PREFIX
 from imagestudio.api.context import ports
+from imagestudio.api.resolver import PUBLIC_ROUTE
 from imagestudio.notify.provider_webhooks import receive
 from imagestudio.operations import transform
 
@@ -22,7 +23,7 @@ router = Router()
     "'{id}.{timestamp}.{body}'). A bad or stale signature is 401; a repeated webhook-id is acknowledged "
     "and ignored.",
     tags=["Jobs"],
-    security=[],
+    openapi_extensions=PUBLIC_ROUTE,
 )
 def provider_webhook(provider: Annotated[str, Path(max_length=40)]) -> dict[str, Any]:
     event = router.current_event

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,22 @@ MANIFEST_COLUMNS: list[str] = [
     "input",
 ]
 LIST_SEPARATOR = "|"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_SIGNS = ("=", "+", "-", "@")
+CONTROL_STARTS = ("\t", "\r", "\n")
+
+
+def formula_start(text: str) -> str | None:
+    """The character that makes a spreadsheet run `text` as a formula, or None: a leading tab, CR or
+    LF, or a formula sign after any leading spaces (NBSP and other Unicode spaces, zero-width
+    characters) in its NFKC form, so full-width signs such as '\uff1d' count as '='."""
+    if text[:1] in CONTROL_STARTS:
+        return text[0]
+    head = unicodedata.normalize("NFKC", text)
+    for char in head:
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        return char if char in FORMULA_SIGNS else None
+    return None
 
 
 def safe_cell(value: object) -> str:
@@ -38,7 +54,7 @@ def safe_cell(value: object) -> str:
     text = str(value)
     if isinstance(value, int | float | Decimal):
         return text
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if formula_start(text) else text
 
 
 def _cell(value: object) -> str:

@@ -24,6 +24,7 @@ import io
 import json
 import re
 import types
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
@@ -31,6 +32,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import AliasChoices, BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from imagestudio.batches.manifest import formula_start
 from imagestudio.csvtext import EMPTY_CSV
 from imagestudio.errors import InvalidInput, unknown_choice
 from imagestudio.operations import registry
@@ -45,7 +47,7 @@ PLACEHOLDER_ID = "01J..."
 
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
-_FORMULA_STARTS = {"=": "'='", "+": "'+'", "-": "'-'", "@": "'@'", "\t": "a tab", "\r": "a carriage return"}
+_CONTROL_NAMES = {"\t": "a tab", "\r": "a carriage return", "\n": "a line feed"}
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _QUOTED = re.compile(r'"[^"]*"')
@@ -177,9 +179,9 @@ def _cell_problem(value: Any) -> str | None:
         return None
     if len(value) > MAX_CELL_CHARS:
         return f"The cell has {len(value):,} characters; a cell may have at most {MAX_CELL_CHARS:,}."
-    head = value.lstrip(" ")
-    start = _FORMULA_STARTS.get(head[:1])
-    if start and not _PLAIN_NUMBER.fullmatch(value.strip()):
+    sign = formula_start(value)
+    if sign and not _PLAIN_NUMBER.fullmatch(unicodedata.normalize("NFKC", value).strip()):
+        start = _CONTROL_NAMES.get(sign, f"'{sign}'")
         return (
             f"The cell starts with {start}, which spreadsheets run as a formula: "
             "remove it or start the text with a letter or a digit."

@@ -22,6 +22,7 @@ from imagestudio.notify.batches import batch_ended
 from imagestudio.operations import registry, transform
 from imagestudio.operations.jobs import cancel_job, error_info
 from imagestudio.ports import Ports
+from imagestudio.store.blobs import owner_segment
 
 log = logging.getLogger(__name__)
 ROW_WAIT = (5, 10, 20, 40, 60)
@@ -243,7 +244,7 @@ def finish(ports: Ports, settings: Settings, owner: str, batch_id: str, error: A
                 )
         batch = ports.batches.get(owner, batch_id)
     rows = manifest_rows(ports, batch)
-    base = f"batches/{owner}/{batch_id}/manifest"
+    base = f"batches/{owner_segment(owner)}/{batch_id}/manifest"
     final = batch.model_copy(
         update={
             "status": _status(batch),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,13 +30,16 @@ from imagestudio.notify.webhooks import check_webhook_url
 from imagestudio.operations import registry
 from imagestudio.operations.jobs import cancel_job
 from imagestudio.ports import Ports
-from imagestudio.schedules import ScheduleError, parse_schedule
+from imagestudio.schedules import AtSchedule, ScheduleError, parse_schedule
+from imagestudio.store.blobs import owner_segment
 from imagestudio.store.workflows import execution_arn
 
 ROW_CAPS = {"free": 25, "basic": 200, "pro": 1000, "enterprise": 5000}
 INLINE_MAX_ROWS = 1000  # above this (and when deployed) the Distributed Map machine runs the batch
 MAX_CONCURRENCY = 10
 MIN_RECURRING_MINUTES = 15
+SCHEDULE_AT_GRACE = timedelta(minutes=5)  # a time this close in the past (clock skew) runs now
+SCHEDULE_AT_HORIZON = timedelta(days=366)  # the furthest a one-off batch can be scheduled
 
 
 class BatchRequest(RequestModel):
@@ -189,6 +192,22 @@ def _next_time(request: BatchRequest, now: datetime) -> datetime | None:
             if request.schedule_at.tzinfo
             else request.schedule_at.replace(tzinfo=now.tzinfo)
         )
+        if at < now - SCHEDULE_AT_GRACE:
+            raise InvalidInput(
+                f"schedule_at {at.isoformat()} is in the past: give a future time (UTC if no zone), or leave "
+                "it out to run now.",
+                details={"field": "schedule_at", "value": at.isoformat(), "now": now.isoformat()},
+            )
+        if at > now + SCHEDULE_AT_HORIZON:
+            raise InvalidInput(
+                f"schedule_at {at.isoformat()} is more than {SCHEDULE_AT_HORIZON.days} days ahead: "
+                "schedule it closer, or use a recurring 'schedule'.",
+                details={
+                    "field": "schedule_at",
+                    "value": at.isoformat(),
+                    "max_days": SCHEDULE_AT_HORIZON.days,
+                },
+            )
         return max(at, now)
     if request.schedule is None:
         return None
@@ -200,6 +219,11 @@ def _next_time(request: BatchRequest, now: datetime) -> datetime | None:
     second = parsed.next_after(first) if first else None
     if first is None:
         raise InvalidInput("This schedule never fires again.", details={"field": "schedule"})
+    if isinstance(parsed, AtSchedule) and first > now + SCHEDULE_AT_HORIZON:
+        raise InvalidInput(
+            f"{request.schedule} is more than {SCHEDULE_AT_HORIZON.days} days ahead: schedule it closer.",
+            details={"field": "schedule", "max_days": SCHEDULE_AT_HORIZON.days},
+        )
     if second is not None and (second - first).total_seconds() < MIN_RECURRING_MINUTES * 60:
         raise InvalidInput(
             f"A recurring batch runs at most every {MIN_RECURRING_MINUTES} minutes.",
@@ -224,7 +248,7 @@ def _row_records(batch_id: str, rows: list[BatchRow], quotes: list[RowQuote]) ->
 
 
 def rows_key(owner: str, batch_id: str) -> str:
-    return f"batches/{owner}/{batch_id}/rows.json"
+    return f"batches/{owner_segment(owner)}/{batch_id}/rows.json"
 
 
 def submit(
@@ -232,6 +256,11 @@ def submit(
 ) -> tuple[Batch | None, Preview]:
     """A dry run answers the preview; otherwise the batch is stored and started, or scheduled."""
     found = preview(ports, owner, request)
+    # a dry run answers what the real submit would refuse: the same webhook and schedule checks
+    if request.webhook_url:
+        check_webhook_url(request.webhook_url)
+    now = utcnow()
+    next_run = _next_time(request, now)
     if request.dry_run:
         return None, found
     invalid_rows = sorted({e.row for e in found.errors})
@@ -246,12 +275,8 @@ def submit(
         raise InvalidInput(
             "No row can run: every row is invalid.", details={"errors": [e.as_dict() for e in found.errors]}
         )
-    now = utcnow()
-    next_run = _next_time(request, now)
     if next_run is None and found.refusals:
         raise found.refusals[0]  # the ledger's own 402 or 429, with its figures
-    if request.webhook_url:
-        check_webhook_url(request.webhook_url)
     batch_id = new_id()
     records = _row_records(batch_id, found.valid, found.rows)
     key = rows_key(owner, batch_id)

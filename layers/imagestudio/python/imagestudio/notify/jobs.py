@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 
 from imagestudio.config import Settings
-from imagestudio.errors import DomainError
 from imagestudio.models.records import Job
 from imagestudio.notify.webhooks import deliver, user_webhook_secret
 from imagestudio.providers import keys
@@ -21,7 +20,6 @@ log = logging.getLogger(__name__)
 
 SOURCE = "image-studio"
 DETAIL_TYPE = "Job Ended"
-LOCAL_MASTER = b"image-studio-offline-webhook-master"  # offline stack only: no SSM there
 
 
 @cache
@@ -33,15 +31,18 @@ def reset_clients() -> None:
     _events.cache_clear()
 
 
+def webhook_secrets(owner: str, settings: Settings) -> list[bytes]:
+    """The user's signing secrets, current first: HMAC of the user id under each of this stack's master
+    keys. The master lives in SSM (generated there at first use, whatever the provider mode: no stack
+    shares one); to rotate it, put the new master first and the old one after a space: deliveries are
+    signed with both until the old one is removed."""
+    masters = keys.generated_secret("webhook-signing").split()
+    return [user_webhook_secret(owner, master.encode()) for master in masters]
+
+
 def webhook_secret(owner: str, settings: Settings) -> bytes:
-    """The user's signing secret: HMAC of the user id under the master key kept in SSM."""
-    try:
-        master = keys.api_key("webhook-signing").encode()
-    except DomainError:
-        if settings.provider_mode != "local":
-            raise
-        master = LOCAL_MASTER
-    return user_webhook_secret(owner, master)
+    """The user's current signing secret."""
+    return webhook_secrets(owner, settings)[0]
 
 
 def job_detail(job: Job) -> dict[str, Any]:
@@ -80,7 +81,8 @@ def send_webhook(
     settings: Settings, url: str, payload: dict[str, Any], *, owner: str, message_id: str, ref: str
 ) -> None:
     """A signed POST with the owner's secret; a delivery problem is logged, never raised."""
-    result = deliver(url, payload, secret=webhook_secret(owner, settings), message_id=message_id, attempts=3)
+    secrets = webhook_secrets(owner, settings)
+    result = deliver(url, payload, secret=secrets, message_id=message_id, attempts=3)
     if result.status != "delivered":
         log.warning("%s: webhook not delivered (%s)", ref, result.error or result.last_status)
 

@@ -1,23 +1,35 @@
-"""Webhook signatures in the Standard Webhooks style: HMAC-SHA256 over `{id}.{timestamp}.{body}`.
+"""Webhook signatures as Standard Webhooks specifies them (https://www.standardwebhooks.com/).
 
-The signature header carries one or more space-separated `v1=<hex>` values, so a sender can sign
-with both the old and the new secret while a secret is being rotated; a receiver accepts the message
-when any value matches any of its secrets. The timestamp is signed too, and a receiver refuses
-messages whose timestamp is more than `tolerance` seconds away from its clock (in either direction),
-which bounds how long a captured request can be replayed.
+`webhook-signature` carries one or more space-separated `v1,<base64>` values, each the HMAC-SHA256 of
+`{webhook-id}.{webhook-timestamp}.{body}`; a secret is shown as `whsec_<base64 of its bytes>`. Signing
+goes through the `standardwebhooks` package, so any receiver using a Standard Webhooks library
+verifies our deliveries. During a rotation a sender signs with the old and the new secret (two
+values), and a receiver accepts a message when any value matches any of its secrets. The timestamp
+is signed too, and a receiver refuses messages more than `tolerance` seconds away from its clock (in
+either direction), which bounds how long a captured request can be replayed.
+
+`verify` also checks schemes that differ only in how a signature is written (a provider's own
+version tag and encoding): pass its `sign_with` and `scheme`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
+import binascii
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Final
+
+from standardwebhooks.webhooks import Webhook
 
 from imagestudio.errors import Unauthorized
 
 SCHEME: Final = "v1"
+SECRET_PREFIX: Final = "whsec_"  # noqa: S105 (a format prefix, not a secret)
 DEFAULT_TOLERANCE_SECONDS: Final = 300
+
+Signer = Callable[[bytes, str, int, bytes], str]
 
 
 class SignatureError(Unauthorized):
@@ -26,18 +38,26 @@ class SignatureError(Unauthorized):
     code = "invalid_signature"
 
 
-def _digest(secret: bytes, message_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return hmac.new(secret, signed, hashlib.sha256).hexdigest()
+def whsec(secret: bytes) -> str:
+    """A secret as Standard Webhooks libraries take it: 'whsec_' + base64 of its bytes."""
+    return SECRET_PREFIX + base64.b64encode(secret).decode()
+
+
+def secret_bytes(value: str) -> bytes:
+    """The bytes of a 'whsec_<base64>' secret (the inverse of `whsec`)."""
+    try:
+        return base64.b64decode(value.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("a webhook secret is 'whsec_' followed by base64") from None
 
 
 def sign(secret: bytes, message_id: str, timestamp: int, body: bytes) -> str:
-    """The `webhook-signature` value: "v1=" + hex HMAC-SHA256 of f"{message_id}.{timestamp}." + body."""
-    return f"{SCHEME}={_digest(secret, message_id, timestamp, body)}"
+    """The `webhook-signature` value: "v1," + base64 HMAC-SHA256 of f"{message_id}.{timestamp}." + body."""
+    return Webhook(secret).sign(message_id, datetime.fromtimestamp(timestamp, UTC), body)
 
 
 def signature_header(secrets: Iterable[bytes], message_id: str, timestamp: int, body: bytes) -> str:
-    """One `v1=` value per secret, space-separated (sign with old and new secrets during a rotation)."""
+    """One `v1,` value per secret, space-separated (sign with old and new secrets during a rotation)."""
     return " ".join(sign(secret, message_id, timestamp, body) for secret in secrets)
 
 
@@ -50,9 +70,12 @@ def verify(
     *,
     now: int,
     tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+    sign_with: Signer = sign,
+    scheme: str = SCHEME,
 ) -> None:
     """Raise SignatureError unless the timestamp is within `tolerance` of `now` and one of the header's
-    `v1=` values is the signature of this id, timestamp and body under `secret` (or one of several)."""
+    `<scheme>,<signature>` values is the signature of this id, timestamp and body under `secret` (or
+    one of several)."""
     if not signature_header or not signature_header.strip():
         raise SignatureError("The webhook signature is missing: expected a 'webhook-signature' header.")
     if not message_id:
@@ -70,19 +93,19 @@ def verify(
         )
     secrets = [secret] if isinstance(secret, bytes | bytearray) else list(secret)
     offered = [
-        value
-        for scheme, sep, value in (part.partition("=") for part in signature_header.split())
-        if sep and scheme == SCHEME and value
+        f"{version},{value}"
+        for version, sep, value in (part.partition(",") for part in signature_header.split())
+        if sep and version == scheme and value
     ]
     if not offered:
         raise SignatureError(
-            "The webhook signature header has no 'v1=<hex>' value.",
+            f"The webhook signature header has no '{scheme},<signature>' value.",
             details={"reason": "no_supported_signature"},
         )
     for key in secrets:
-        expected = _digest(bytes(key), message_id, timestamp, body)
+        expected = sign_with(bytes(key), message_id, timestamp, body).encode()
         # each comparison is constant-time, so a mismatch tells nothing about how close it was
-        if any(hmac.compare_digest(expected.encode(), value.lower().encode()) for value in offered):
+        if any(hmac.compare_digest(expected, value.encode()) for value in offered):
             return
     raise SignatureError(
         "The webhook signature does not match the body, id and timestamp.",

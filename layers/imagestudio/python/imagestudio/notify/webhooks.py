@@ -1,11 +1,12 @@
 """Webhooks both ways: signed deliveries to users' endpoints, and a replay guard for incoming ones.
 
-Outgoing (`deliver`): a JSON POST signed as in `imagestudio.notify.signing`, with the Standard
-Webhooks headers `webhook-id` (the same on every retry, so receivers can deduplicate),
-`webhook-timestamp` and `webhook-signature` (both renewed on every attempt, so a late retry still
-passes the receiver's timestamp tolerance). The URL must be https and resolve to public addresses
-only (`providers.http.check_output_url`), checked before any request; redirects are not followed
-(a redirect could point anywhere). Connection errors, timeouts, 429 and 5xx are retried with full
+Outgoing (`deliver`): a JSON POST signed as Standard Webhooks specify (`imagestudio.notify.signing`:
+`v1,<base64>`, secrets shown as `whsec_<base64>`), with the headers `webhook-id` (the same on every
+retry, so receivers can deduplicate), `webhook-timestamp` and `webhook-signature` (both renewed on
+every attempt, so a late retry still passes the receiver's timestamp tolerance). The URL must be https
+and resolve to globally routable addresses only (`providers.http.check_output_url`), checked when the
+request gives it and again before each delivery; redirects are not followed (a redirect could point
+anywhere). Connection errors, timeouts, 429 and 5xx are retried with full
 jitter backoff; 2xx is delivered; any other status fails at once. `deliver` never raises for a
 failed delivery: it answers a `DeliveryResult`. The address check resolves the name before httpx
 resolves it again, so DNS rebinding between the two is not excluded: run deliveries from a function
@@ -26,7 +27,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Literal
@@ -36,7 +37,7 @@ import httpx
 from botocore.exceptions import ClientError
 
 from imagestudio.errors import InvalidInput
-from imagestudio.notify.signing import sign
+from imagestudio.notify.signing import signature_header
 from imagestudio.providers.base import ProviderUnavailable
 from imagestudio.providers.http import RETRY_STATUSES, backoff, check_output_url, client
 from imagestudio.store.dynamo import table
@@ -97,14 +98,14 @@ def check_webhook_url(url: str) -> None:
 def _refusal(url: str) -> str:
     if urlsplit(url).scheme != "https":
         return "The webhook URL is refused: it must use https."
-    return "The webhook URL is refused: its host is not a public address (private, loopback or link-local)."
+    return "The webhook URL is refused: its host is not a globally routable address."
 
 
 def deliver(
     url: str,
     payload: dict[str, Any],
     *,
-    secret: bytes,
+    secret: bytes | Sequence[bytes],
     message_id: str,
     http: httpx.Client | None = None,
     attempts: int = DEFAULT_ATTEMPTS,
@@ -112,7 +113,10 @@ def deliver(
     resolve: Callable[[str], bool] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> DeliveryResult:
-    """POST `payload` to `url`, signed; retried on connection errors, timeouts, 429 and 5xx."""
+    """POST `payload` to `url`, signed (with each secret given: the current one first, then those
+    being rotated out); retried on connection errors, timeouts, 429 and 5xx. The address is checked
+    again here, at delivery: a name that resolved to a public address at request time may not now."""
+    secrets = [secret] if isinstance(secret, bytes | bytearray) else list(secret)
     try:
         if resolve is None:
             check_output_url(url)
@@ -134,7 +138,7 @@ def deliver(
             "user-agent": USER_AGENT,
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret, message_id, timestamp, body),
+            "webhook-signature": signature_header(secrets, message_id, timestamp, body),
         }
         try:
             # streamed and never read: the receiver's answer body is of no use and could be huge

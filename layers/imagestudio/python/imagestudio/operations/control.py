@@ -15,6 +15,7 @@ from imagestudio.catalog import get_catalog
 from imagestudio.catalog.models import ControlOperationName
 from imagestudio.errors import InvalidInput
 from imagestudio.models.requests import MAX_PROMPT, MAX_SEED, OutputFormat, RequestModel, ResponseFormat
+from imagestudio.models.text import PromptText
 from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_operation
 from imagestudio.operations.inputs import (
     describe,
@@ -56,8 +57,8 @@ class ControlStudioRequest(RequestModel):
     )
     style_image_asset_id: str | None = Field(None, max_length=64, description="Or: the style as an asset.")
     style_image_upload_id: str | None = Field(None, max_length=64, description="Or: the style as an upload.")
-    prompt: str | None = Field(None, max_length=MAX_PROMPT)
-    negative_prompt: str | None = Field(None, max_length=MAX_PROMPT)
+    prompt: PromptText | None = Field(None, max_length=MAX_PROMPT)
+    negative_prompt: PromptText | None = Field(None, max_length=MAX_PROMPT)
     control_strength: float | None = _strength("sketch/structure: how strictly the input is followed (0.7).")
     fidelity: float | None = _strength("style: how closely the reference style is matched (0.5).")
     style_strength: float | None = _strength("style_transfer: how strongly the style is applied (1.0).")

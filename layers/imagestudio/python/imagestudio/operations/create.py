@@ -18,6 +18,7 @@ from imagestudio.catalog.pricing import GenerateEstimateRequest, resolve_generat
 from imagestudio.errors import InvalidInput
 from imagestudio.models.records import Persona
 from imagestudio.models.requests import RequestModel, ResponseFormat
+from imagestudio.models.text import PromptText
 from imagestudio.operations.core import Outcome, OutputMeta, Unit, run_operation
 from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
 from imagestudio.ports import Ports
@@ -31,7 +32,7 @@ RATIO_ONLY_LONG_SIDE = 1920
 
 
 class CreateRequest(RequestModel):
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT)
+    prompt: PromptText = Field(min_length=1, max_length=MAX_PROMPT)
     template_id: str | None = None
     provider: str = Field("auto", description="auto, or stability, wavespeed, huggingface, gemini, local")
     model: str | None = None
@@ -40,7 +41,7 @@ class CreateRequest(RequestModel):
     aspect_ratio: str | None = Field(None, description="e.g. 16:9 or 1.91:1")
     style_preset: str | None = None
     quality: Literal["draft", "standard", "premium"] | None = None
-    negative_prompt: str | None = Field(None, max_length=MAX_PROMPT)
+    negative_prompt: PromptText | None = Field(None, max_length=MAX_PROMPT)
     guidance_scale: float | None = Field(None, ge=0, le=35)
     steps: int | None = Field(None, ge=1, le=150)
     seed: int | None = Field(None, ge=0, le=4_294_967_294)

@@ -37,6 +37,7 @@ from imagestudio.models.requests import (
     ResponseFormat,
     apply_options,
 )
+from imagestudio.models.text import PromptText
 from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_single_unit, settle_inline
 from imagestudio.operations.finisher import output_bytes
 from imagestudio.operations.inputs import (
@@ -139,12 +140,12 @@ class EditStudioRequest(RequestModel):
     )
     lighting_image_asset_id: str | None = _id_field("Or: the lighting image as one of your assets.")
     lighting_image_upload_id: str | None = _id_field("Or: the lighting image as one of your ready uploads.")
-    prompt: str | None = Field(None, max_length=MAX_PROMPT)
-    negative_prompt: str | None = Field(None, max_length=MAX_PROMPT)
-    search_prompt: str | None = Field(
+    prompt: PromptText | None = Field(None, max_length=MAX_PROMPT)
+    negative_prompt: PromptText | None = Field(None, max_length=MAX_PROMPT)
+    search_prompt: PromptText | None = Field(
         None, max_length=MAX_PROMPT, description="search_replace: what to find."
     )
-    select_prompt: str | None = Field(
+    select_prompt: PromptText | None = Field(
         None, max_length=MAX_PROMPT, description="search_recolor: what to recolour."
     )
     grow_mask: int | None = Field(None, ge=0, le=100, description="Pixels to grow the mask's edges by.")
@@ -153,7 +154,9 @@ class EditStudioRequest(RequestModel):
     up: int = _expand("up", "at the top")
     down: int = _expand("down", "at the bottom")
     creativity: float | None = Field(None, ge=0, le=1, description="outpaint: how freely to invent.")
-    background_prompt: str | None = Field(None, max_length=MAX_PROMPT, description="relight: the background.")
+    background_prompt: PromptText | None = Field(
+        None, max_length=MAX_PROMPT, description="relight: the background."
+    )
     light_source_direction: Literal["left", "right", "above", "below"] | None = None
     light_source_strength: float | None = Field(None, ge=0, le=1)
     preserve_original_subject: float | None = Field(None, ge=0, le=1)

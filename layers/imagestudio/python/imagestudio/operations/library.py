@@ -14,6 +14,7 @@ from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.verify import verify_image
 from imagestudio.models.records import Asset, utcnow
 from imagestudio.models.requests import RequestModel
+from imagestudio.models.text import PromptText
 from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.shares import revoke_targets
 from imagestudio.operations.tagging import tagged
@@ -47,7 +48,7 @@ class SaveRequest(RequestModel):
     title: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
     tags: list[str] = Field(default_factory=list, max_length=50)
-    prompt: str | None = Field(None, max_length=4000)
+    prompt: PromptText | None = Field(None, max_length=4000)
     provider: str | None = Field(None, max_length=40)
     model: str | None = Field(None, max_length=80)
     source: Source | None = Field(None, description="What made the image; 'external' when not given.")
@@ -154,7 +155,7 @@ def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> Saved:
         prompt=request.prompt,
         provider=request.provider,
         model=request.model,
-        cost_credits=0,  # not made by a job of ours: nothing was charged for it
+        cost_credits=0,  # nothing was charged for an image made elsewhere; a job's assets carry its cost
         source=source,
         operation="save-to-library",
         tags=tags,

@@ -99,6 +99,23 @@ def view_share(ports: Ports, token: str, now: datetime | None = None) -> SharedV
     return SharedView(share=viewed, assets=assets, collection=collection, url_seconds=seconds)
 
 
+def shared_asset(ports: Ports, token: str, asset_id: str, now: datetime | None = None) -> Asset:
+    """An asset a live link shows (not counted as a view: the view was). Anything else is the same 404,
+    so a link reveals nothing beyond what it shares."""
+    moment = now or utcnow()
+    share = ports.shares.find(token) if 20 <= len(token) <= 100 else None
+    if share is None or not share.live(moment):
+        raise NotFound(GONE)
+    try:
+        asset = ports.assets.get(share.owner, asset_id)
+    except NotFound:
+        raise NotFound(GONE) from None
+    target = asset.id if share.target_type == "asset" else asset.collection_id
+    if target != share.target_id:
+        raise NotFound(GONE)
+    return asset
+
+
 def revoke_targets(
     ports: Ports, owner: str, target_type: Literal["asset", "collection"], target_id: str
 ) -> int:

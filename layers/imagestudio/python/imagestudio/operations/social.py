@@ -26,7 +26,7 @@ from imagestudio.operations.inputs import resolve_input_image
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, register
 from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
-from imagestudio.store.blobs import asset_key
+from imagestudio.store.blobs import asset_key, owner_segment
 
 EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
@@ -244,7 +244,7 @@ def export_image(
                     f"{out.platform}/{out.format_name.replace(' ', '_').replace('/', '-')}.{EXT[item.mime]}"
                 )
                 archive.writestr(name, item.data)
-        result.bundle_key = f"exports/{owner}/{export_id}.zip"
+        result.bundle_key = f"exports/{owner_segment(owner)}/{export_id}.zip"
         ports.blobs.put(result.bundle_key, buffer.getvalue(), "application/zip")
     return result
 

@@ -18,12 +18,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from imagestudio import API_PREFIX
 from imagestudio.catalog import get_catalog
 from imagestudio.errors import Conflict, InvalidInput
 from imagestudio.ids import new_id
 from imagestudio.imaging.audio import VerifiedAudio, decode_inline_audio, verify_audio
 from imagestudio.models.records import OPEN_STATUSES, Asset, AssetType, ErrorInfo, Job, utcnow
 from imagestudio.models.requests import RequestModel
+from imagestudio.models.text import PromptText
 from imagestudio.notify.webhooks import check_webhook_url
 from imagestudio.operations.core import Outcome
 from imagestudio.operations.finisher import Finish, finish_job
@@ -64,8 +66,8 @@ class _Inputs(RequestModel):
 
 
 class VideoStudioRequest(_Inputs):
-    prompt: str | None = Field(None, max_length=2000)
-    negative_prompt: str | None = Field(None, max_length=2000)
+    prompt: PromptText | None = Field(None, max_length=2000)
+    negative_prompt: PromptText | None = Field(None, max_length=2000)
     model: str | None = None
     resolution: Literal["480p", "720p", "1080p"] = "720p"
     duration: Literal[5, 10] = 5
@@ -83,7 +85,7 @@ class AvatarStudioRequest(_Inputs):
     audio_upload_id: str | None = Field(None, description="The speech as a ready audio upload.")
     model: Literal["infinitetalk", "hunyuan-avatar"] = "infinitetalk"
     resolution: Literal["480p", "720p"] = "720p"
-    prompt: str | None = Field(None, max_length=2000)
+    prompt: PromptText | None = Field(None, max_length=2000)
 
 
 class ThreeDStudioRequest(_Inputs):
@@ -242,6 +244,13 @@ def _request(ports: Ports, job: Job) -> tuple[str, Any]:
             duration=job.inputs["audio"]["duration"],
         )
     model = job.model or ""
+    provider_name = job.provider or "local"
+    settings = ports.settings
+    callback_url = (
+        f"{settings.callback_base_url}{API_PREFIX}/webhooks/{provider_name}"
+        if provider_name in settings.callback_providers and settings.callback_base_url
+        else None
+    )
     if job.operation == "image-to-video":
         return "image_to_video", VideoRequest(
             image=image,
@@ -253,6 +262,7 @@ def _request(ports: Ports, job: Job) -> tuple[str, Any]:
             audio=audio,
             enable_prompt_expansion=bool(params.get("enable_prompt_expansion", True)),
             seed=params.get("seed"),
+            callback_url=callback_url,
         )
     if job.operation == "talking-avatar":
         assert audio is not None
@@ -263,6 +273,7 @@ def _request(ports: Ports, job: Job) -> tuple[str, Any]:
             resolution=params.get("resolution", "720p"),
             prompt=params.get("prompt"),
             seed=params.get("seed"),
+            callback_url=callback_url,
         )
     return "image_to_3d", ThreeDRequest(
         image=image,
@@ -272,6 +283,7 @@ def _request(ports: Ports, job: Job) -> tuple[str, Any]:
         remesh=params.get("remesh"),
         guidance_scale=params.get("guidance_scale"),
         seed=params.get("seed"),
+        callback_url=callback_url,
     )
 
 

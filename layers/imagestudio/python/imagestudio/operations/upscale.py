@@ -17,6 +17,7 @@ from imagestudio.catalog import ModelSpec, get_catalog
 from imagestudio.catalog.pricing import resolve_upscale_mode
 from imagestudio.errors import InvalidInput
 from imagestudio.models.requests import MAX_PROMPT, MAX_SEED, OutputFormat, RequestModel, ResponseFormat
+from imagestudio.models.text import PromptText
 from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_single_unit
 from imagestudio.operations.inputs import describe, media_of, resolve_input_image
 from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
@@ -49,8 +50,10 @@ class UpscaleStudioRequest(RequestModel):
     target_long_side: int | None = Field(
         None, ge=64, le=MAX_TARGET_LONG_SIDE, description="The result's long side in px; wins over a preset."
     )
-    prompt: str | None = Field(None, max_length=MAX_PROMPT, description="conservative/creative guidance.")
-    negative_prompt: str | None = Field(None, max_length=MAX_PROMPT)
+    prompt: PromptText | None = Field(
+        None, max_length=MAX_PROMPT, description="conservative/creative guidance."
+    )
+    negative_prompt: PromptText | None = Field(None, max_length=MAX_PROMPT)
     creativity: float | None = Field(
         None, ge=0, le=1, description="conservative 0.2..0.5, creative 0..0.35; fast takes none."
     )

@@ -143,6 +143,7 @@ class VideoRequest:
     audio: Media | None = None
     enable_prompt_expansion: bool = True
     seed: int | None = None
+    callback_url: str | None = None  # callback mode: where the provider posts when done
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class AvatarRequest:
     resolution: Literal["480p", "720p"] = "720p"
     prompt: str | None = None
     seed: int | None = None
+    callback_url: str | None = None  # callback mode: where the provider posts when done
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class ThreeDRequest:
     remesh: Literal["none", "triangle", "quad"] | None = None
     guidance_scale: float | None = None
     seed: int | None = None
+    callback_url: str | None = None  # callback mode: where the provider posts when done
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """HTTP for provider adapters: one httpx client per provider reused across warm invocations, timeouts on
-every call, retries with exponential backoff and full jitter on 429/5xx/connection errors (honouring
-Retry-After, never on other 4xx, within a time budget), error mapping, and a guarded download of
-provider output URLs (https only, no private addresses, streamed, size-capped, type sniffed)."""
+every call, retries with exponential backoff and full jitter (honouring Retry-After, never on other
+4xx, within a time budget; a POST submit only when it cannot have started a paid job), error mapping,
+and a guarded download of provider output URLs (https only, globally routable addresses only,
+streamed, size-capped, type sniffed)."""
 
 from __future__ import annotations
 
@@ -95,6 +96,27 @@ def backoff(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
     return random.uniform(0, min(cap, base * 2**attempt))
 
 
+# Requests that change nothing when repeated: retried on any transient failure.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Failures before a byte of the request left: the provider cannot have received it.
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def may_retry_error(exc: Exception, *, safe: bool) -> bool:
+    """Retry after a transport error? Always for a safe request; a submit (POST) only when it was never
+    sent, since a timeout or a dropped connection after sending may have started a paid job."""
+    return safe or isinstance(exc, NOT_SENT_ERRORS)
+
+
+def may_retry_response(response: httpx.Response, *, safe: bool) -> bool:
+    """Retry after this answer? A safe request on 429 and 5xx; a submit only when the provider says it
+    did not take it: 429, or 503 with Retry-After. A 500, 502 or 504 may come after the job started."""
+    status = response.status_code
+    if status not in RETRY_STATUSES:
+        return False
+    return safe or status == 429 or (status == 503 and _retry_after(response) is not None)
+
+
 def send(
     provider: str,
     method: str,
@@ -104,10 +126,20 @@ def send(
     budget_seconds: float = 20.0,
     sleep: Callable[[float], None] = time.sleep,
     http: httpx.Client | None = None,
+    idempotency_key: str | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send with retries; answer the first response that is not a retryable failure, or raise."""
+    """Send with retries; answer the first response that is not a retryable failure, or raise.
+
+    GET and the other idempotent methods are retried on 429, 5xx and transport errors. A POST (a
+    submit that may start a paid job) is retried only when it cannot have been received or the
+    provider said so (see `may_retry_error`, `may_retry_response`), unless `idempotency_key` is given
+    for a provider that honours one: it is then sent as the Idempotency-Key header and every
+    transient failure is retried, since a repeat is the same job."""
     http = http or client(provider)
+    safe = method.upper() in IDEMPOTENT_METHODS or idempotency_key is not None
+    if idempotency_key is not None:
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), "idempotency-key": idempotency_key}
     deadline = time.monotonic() + budget_seconds
     last: str = "no attempt"
     for attempt in range(attempts):
@@ -115,9 +147,21 @@ def send(
             response = http.request(method, url, **kwargs)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             last = f"{type(exc).__name__}: {exc}"
+            if not may_retry_error(exc, safe=safe):
+                raise ProviderUnavailable(
+                    f"{provider} did not answer ({last}); the request may have reached it, so it is not "
+                    "sent again.",
+                    details={"provider": provider, "last": last, "may_have_started": True},
+                ) from None
             wait = backoff(attempt)
         else:
-            if response.status_code not in RETRY_STATUSES:
+            if not may_retry_response(response, safe=safe):
+                if response.status_code in RETRY_STATUSES:  # a submit's 5xx: a job may have started
+                    last = f"HTTP {response.status_code}"
+                    raise ProviderUnavailable(
+                        f"{provider} failed ({last}); the request may have reached it: not sent again.",
+                        details={"provider": provider, "last": last, "may_have_started": True},
+                    )
                 return response
             last = f"HTTP {response.status_code}"
             hinted = _retry_after(response)
@@ -171,18 +215,36 @@ def _error_text(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
+# Ranges `is_global` lets through that can still reach, or relay to, an address that is not ours to
+# call: the 6to4 relay anycast and 6to4 prefix (which embeds any IPv4 address) and NAT64 prefixes.
+_NOT_ROUTABLE_HERE = tuple(
+    ipaddress.ip_network(n) for n in ("192.88.99.0/24", "2002::/16", "64:ff9b::/96", "64:ff9b:1::/48")
+)
+
+
+def is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Only globally routable unicast addresses (IANA special-purpose registries): private, shared
+    (100.64/10), loopback, link-local, reserved, multicast, 6to4, NAT64 and Teredo are refused; an
+    IPv4-mapped IPv6 address is judged by its IPv4 address."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return is_public_ip(ip.ipv4_mapped)
+    if not ip.is_global or ip.is_multicast:
+        return False
+    return not any(ip.version == net.version and ip in net for net in _NOT_ROUTABLE_HERE)
+
+
 def _public_address(host: str) -> bool:
     try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return is_public_ip(literal)
+    try:
         infos = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         return False
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            return False
-        if ip.is_unspecified:
-            return False
-    return True
+    return bool(infos) and all(is_public_ip(ipaddress.ip_address(info[4][0])) for info in infos)
 
 
 def check_output_url(url: str, *, resolve: Callable[[str], bool] = _public_address) -> None:
@@ -191,7 +253,7 @@ def check_output_url(url: str, *, resolve: Callable[[str], bool] = _public_addre
         raise ProviderUnavailable("A provider output URL is not https: refused.", details={"url": url[:200]})
     if not resolve(parts.hostname):
         raise ProviderUnavailable(
-            "A provider output URL points at a private, loopback or link-local address: refused.",
+            "A provider output URL points at an address that is not globally routable: refused.",
             details={"host": parts.hostname},
         )
 

@@ -37,11 +37,12 @@ from imagestudio.providers.base import (
     Succeeded,
 )
 from imagestudio.providers.http import (
-    RETRY_STATUSES,
     HttpProvider,
     _retry_after,
     backoff,
     client,
+    may_retry_error,
+    may_retry_response,
     raise_for_status,
     sniff_mime,
 )
@@ -127,6 +128,11 @@ class HuggingFaceProvider(HttpProvider):
                 response = http.post(url, json=body, headers=self._headers(accept))
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 last, wait = f"{type(exc).__name__}: {exc}", backoff(attempt)
+                if not may_retry_error(exc, safe=False):  # it may have run (and been billed): not again
+                    raise ProviderUnavailable(
+                        f"Hugging Face did not answer ({last}); the request is not sent again.",
+                        details={"provider": PROVIDER, "last": last, "may_have_started": True},
+                    ) from None
             else:
                 loading = _loading_estimate(response)
                 if loading is not None:
@@ -137,11 +143,20 @@ class HuggingFaceProvider(HttpProvider):
                             details={"provider": PROVIDER, "estimated_time": loading},
                         )
                     wait = min(max(loading, 1.0), self._max_wait)
-                elif response.status_code in RETRY_STATUSES:
+                elif may_retry_response(response, safe=False):
                     hinted = _retry_after(response)
                     last = f"HTTP {response.status_code}"
                     wait = hinted if hinted is not None else backoff(attempt)
                 else:
+                    if response.status_code >= 500:  # it may have run (and been billed): not again
+                        raise ProviderUnavailable(
+                            f"Hugging Face failed (HTTP {response.status_code}): not sent again.",
+                            details={
+                                "provider": PROVIDER,
+                                "last": f"HTTP {response.status_code}",
+                                "may_have_started": True,
+                            },
+                        )
                     self._raise_for(response)
                     return response
             if attempt == self._attempts - 1 or self._clock() + wait > deadline:

@@ -227,7 +227,7 @@ class WaveSpeedProvider(HttpProvider):
         if request.audio is not None:
             body["audio"] = self._upload(request.audio)
         extra: Extra = {"resolution": request.resolution, "duration": request.duration}
-        return self._run(spec, "image-to-video", body, extra, kind="video")
+        return self._run(spec, "image-to-video", body, extra, kind="video", callback_url=request.callback_url)
 
     def talking_avatar(self, request: AvatarRequest) -> CallResult:
         spec = self._spec(request.model, "talking-avatar")
@@ -246,7 +246,7 @@ class WaveSpeedProvider(HttpProvider):
         extra: Extra = {"resolution": request.resolution}
         if request.audio.duration is not None:
             extra["audio_seconds"] = request.audio.duration
-        return self._run(spec, "talking-avatar", body, extra, kind="video")
+        return self._run(spec, "talking-avatar", body, extra, kind="video", callback_url=request.callback_url)
 
     def face_swap(self, request: FaceSwapRequest) -> CallResult:
         """Face swaps run asynchronously at WaveSpeed (no sync mode): the answer is a prediction to poll.
@@ -456,8 +456,31 @@ class WaveSpeedProvider(HttpProvider):
             extra["ignored_fields"] = [*_as_list(extra.get("ignored_fields")), "output_format"]
         return body, extra
 
-    def _run(self, spec: ModelSpec, capability: str, body: Body, extra: Extra, *, kind: Kind) -> CallResult:
+    def _run(
+        self,
+        spec: ModelSpec,
+        capability: str,
+        body: Body,
+        extra: Extra,
+        *,
+        kind: Kind,
+        callback_url: str | None = None,
+    ) -> CallResult:
         url = f"{self._base}/{spec.endpoint_for(capability).strip('/')}"
+        if callback_url:
+            # wavespeed.ai/docs/how-to-use-webhooks: the `webhook` query parameter of the submit; the
+            # task's result is POSTed there, signed (see notify/provider_webhooks.py)
+            response = send(
+                PROVIDER,
+                "POST",
+                url,
+                params={"webhook": callback_url},
+                json=body,
+                headers=self._headers(),
+                sleep=self._sleep,
+                http=self._http,
+            )
+            return self._answer(response, extra, kind)
         if self._sync and spec.id in SYNC_MODELS:
             try:
                 response = send(

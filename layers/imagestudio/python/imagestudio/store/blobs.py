@@ -9,11 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from imagestudio.errors import NotFound
+
+
+class RangeNotSatisfiable(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the object has {size} bytes")
+        self.size = size
+
 
 DOWNLOAD_URL_SECONDS = 900
 UPLOAD_URL_SECONDS = 900
@@ -28,25 +37,31 @@ def reset_clients() -> None:
     _client.cache_clear()
 
 
+def owner_segment(user_id: str) -> str:
+    """A user id as one key segment: '/' (which would split it) and '%' percent-encoded, nothing else,
+    so the keys of ordinary ids are unchanged and `unquote` gives the id back."""
+    return user_id.replace("%", "%25").replace("/", "%2F")
+
+
 def upload_key(user_id: str, upload_id: str) -> str:
-    return f"uploads/{user_id}/{upload_id}/original"
+    return f"uploads/{owner_segment(user_id)}/{upload_id}/original"
 
 
 def parse_upload_key(key: str) -> tuple[str, str] | None:
     """(user, upload id) of an upload key, or None for any other key."""
     parts = key.split("/")
     if len(parts) == 4 and parts[0] == "uploads" and parts[3] == "original" and parts[1] and parts[2]:
-        return parts[1], parts[2]
+        return unquote(parts[1]), parts[2]
     return None
 
 
 def asset_key(user_id: str, asset_id: str, name: str) -> str:
-    return f"assets/{user_id}/{asset_id}/{name}"
+    return f"assets/{owner_segment(user_id)}/{asset_id}/{name}"
 
 
 def input_key(user_id: str, job_id: str, name: str) -> str:
     """A job's input file (docs/data-model.md, S3 layout)."""
-    return f"inputs/{user_id}/{job_id}/{name}"
+    return f"inputs/{owner_segment(user_id)}/{job_id}/{name}"
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,21 @@ class BlobStore:
             raise ValueError(f"object is larger than {max_bytes} bytes")
         data: bytes = obj["Body"].read()
         return data
+
+    def read_range(self, key: str, start: int, end: int | None) -> tuple[bytes, int]:
+        """Bytes start..end (inclusive; None = to the end) of an object, and the object's whole size."""
+        byte_range = f"bytes={start}-" + ("" if end is None else str(end))
+        try:
+            obj = _client().get_object(Bucket=self.bucket, Key=key, Range=byte_range)
+        except _client().exceptions.NoSuchKey:
+            raise NotFound(f"No stored object {key}.") from None
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "InvalidRange":
+                raise RangeNotSatisfiable(self.size(key) or 0) from None
+            raise
+        total = int(str(obj.get("ContentRange", "")).rpartition("/")[2] or obj.get("ContentLength", 0))
+        data: bytes = obj["Body"].read()
+        return data, total
 
     def size(self, key: str) -> int | None:
         try:
