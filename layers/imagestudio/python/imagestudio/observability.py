@@ -1,10 +1,12 @@
-"""Powertools Logger, Metrics and Tracer, one of each per function (service name from the environment)."""
+"""Powertools Logger and Metrics, and our X-Ray tracer (`tracing.py`: spans without the X-Ray SDK), one
+of each per function (service name from the environment)."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from imagestudio.config import environ
+from imagestudio.tracing import Tracer
 
 
 def logger() -> Logger:
@@ -23,6 +25,5 @@ def metrics() -> Metrics:
 
 
 def tracer() -> Tracer:
-    env = environ()
-    disabled = env.get("POWERTOOLS_TRACE_DISABLED", "").lower() in {"1", "true"}
-    return Tracer(service=env.get("POWERTOOLS_SERVICE_NAME", "image-studio"), disabled=disabled)
+    """Traces each sampled invocation; POWERTOOLS_TRACE_DISABLED=true turns it off (read per invocation)."""
+    return Tracer(service=environ().get("POWERTOOLS_SERVICE_NAME", "image-studio"))

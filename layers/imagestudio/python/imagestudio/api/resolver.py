@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from imagestudio import __version__
 from imagestudio.errors import DomainError
@@ -23,7 +22,9 @@ API_DESCRIPTION = (
     "AI image studio for marketers: generate, edit, upscale, restyle, transform and organise images, "
     "paid in credits (1 credit = US$0.01). Authenticate with a JWT bearer token."
 )
-SECURITY_SCHEMES: dict[str, Any] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
+# As plain data: Powertools validates it into its OpenAPI models only when a document is generated (the
+# API-docs function), so other functions do not import those models at cold start.
+SECURITY_SCHEMES: dict[str, Any] = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:

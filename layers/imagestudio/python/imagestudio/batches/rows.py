@@ -21,35 +21,54 @@ from __future__ import annotations
 
 import codecs
 import csv
+import importlib
 import io
 import json
 import re
 import types
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Final, Literal, Union, get_args, get_origin
 
 from pydantic import AliasChoices, BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from imagestudio.errors import InvalidInput, unknown_choice
-from imagestudio.operations.control import ControlStudioRequest
-from imagestudio.operations.create import CreateRequest
-from imagestudio.operations.edit import EditStudioRequest
-from imagestudio.operations.social import SocialRequest
-from imagestudio.operations.transform import AvatarStudioRequest, ThreeDStudioRequest, VideoStudioRequest
-from imagestudio.operations.upscale import UpscaleStudioRequest
 
-OPERATIONS: dict[str, type[BaseModel]] = {
-    "create": CreateRequest,
-    "edit": EditStudioRequest,
-    "upscale": UpscaleStudioRequest,
-    "control": ControlStudioRequest,
-    "social": SocialRequest,
-    "image-to-video": VideoStudioRequest,
-    "talking-avatar": AvatarStudioRequest,
-    "image-to-3d": ThreeDStudioRequest,
-}
+
+class _RequestModels(Mapping[str, type[BaseModel]]):
+    """Operation name -> its request model, each imported when first looked up: a model's module is its
+    whole operation (imaging, providers...), which a function listing batches or decoding a CSV upload
+    never needs."""
+
+    _WHERE: Final[dict[str, tuple[str, str]]] = {
+        "create": ("imagestudio.operations.create", "CreateRequest"),
+        "edit": ("imagestudio.operations.edit", "EditStudioRequest"),
+        "upscale": ("imagestudio.operations.upscale", "UpscaleStudioRequest"),
+        "control": ("imagestudio.operations.control", "ControlStudioRequest"),
+        "social": ("imagestudio.operations.social", "SocialRequest"),
+        "image-to-video": ("imagestudio.operations.transform", "VideoStudioRequest"),
+        "talking-avatar": ("imagestudio.operations.transform", "AvatarStudioRequest"),
+        "image-to-3d": ("imagestudio.operations.transform", "ThreeDStudioRequest"),
+    }
+
+    def __getitem__(self, operation: str) -> type[BaseModel]:
+        module, name = self._WHERE[operation]
+        model: type[BaseModel] = getattr(importlib.import_module(module), name)
+        return model
+
+    def __contains__(self, operation: object) -> bool:  # without importing the model
+        return operation in self._WHERE
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._WHERE)
+
+    def __len__(self) -> int:
+        return len(self._WHERE)
+
+
+OPERATIONS: Mapping[str, type[BaseModel]] = _RequestModels()
 LONG_OPERATIONS: frozenset[str] = frozenset({"image-to-video", "talking-avatar", "image-to-3d"})
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_COLUMNS = 64

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from imagestudio.catalog import Catalog, Plan, get_catalog
@@ -41,6 +40,7 @@ from imagestudio.credits.models import (
 )
 from imagestudio.errors import Conflict, InvalidInput, NotFound
 from imagestudio.ids import new_id
+from imagestudio.store.conditions import Key
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
 
 Clock = Callable[[], datetime]

@@ -9,8 +9,7 @@ import logging
 from functools import cache
 from typing import Any
 
-import boto3
-
+from imagestudio import tracing
 from imagestudio.config import Settings
 from imagestudio.errors import DomainError
 from imagestudio.models.records import Job
@@ -26,7 +25,9 @@ LOCAL_MASTER = b"image-studio-offline-webhook-master"  # offline stack only: no 
 
 @cache
 def _events() -> Any:
-    return boto3.client("events")
+    import boto3  # at the first request that needs it, not at cold start
+
+    return tracing.instrument(boto3.client("events"))
 
 
 def reset_clients() -> None:

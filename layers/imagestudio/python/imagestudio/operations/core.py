@@ -26,7 +26,6 @@ from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.jobs import fail_job, open_job, succeed_job
 from imagestudio.operations.tagging import tagged
 from imagestudio.ports import Ports
-from imagestudio.providers import http as provider_http
 from imagestudio.providers.base import (
     CallResult,
     Failed,
@@ -139,6 +138,9 @@ def output_bytes(provider_name: str, output: Output) -> bytes:
     if output.data is not None:
         return output.data
     if output.url:
+        # httpx is imported by the first output that has to be downloaded, not at cold start
+        from imagestudio.providers import http as provider_http
+
         data, _ = provider_http.download(provider_name, output.url)
         return data
     raise ProviderError(f"{provider_name} returned an output without data or URL.")

@@ -1,7 +1,10 @@
 """HTTP for provider adapters: one httpx client per provider reused across warm invocations, timeouts on
 every call, retries with exponential backoff and full jitter on 429/5xx/connection errors (honouring
 Retry-After, never on other 4xx, within a time budget), error mapping, and a guarded download of
-provider output URLs (https only, no private addresses, streamed, size-capped, type sniffed)."""
+provider output URLs (https only, no private addresses, streamed, size-capped, type sniffed).
+
+httpx is imported by the first call, not at cold start (functions that only validate a webhook URL or
+name a retry status never pay for it)."""
 
 from __future__ import annotations
 
@@ -13,19 +16,21 @@ import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
+from imagestudio import tracing
 from imagestudio.catalog import ModelSpec, get_catalog
 from imagestudio.errors import ContentRejected
 from imagestudio.imaging.verify import sniff_format
 from imagestudio.providers.base import BaseProvider, ProviderRejected, ProviderUnavailable, Unsupported
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
 
-TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=30.0, pool=5.0)
+TIMEOUT = (5.0, 60.0, 30.0, 5.0)  # httpx's (connect, read, write, pool), in seconds
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 MIME_BY_SNIFF = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -34,8 +39,13 @@ MIME_BY_SNIFF = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
 @cache
 def client(provider: str) -> httpx.Client:
     """The provider's client, created once per container (connection reuse across warm invocations)."""
+    import httpx
+
     return httpx.Client(
-        timeout=TIMEOUT, headers={"user-agent": "image-studio-serverless/1"}, follow_redirects=False
+        timeout=TIMEOUT,
+        headers={"user-agent": "image-studio-serverless/1"},
+        follow_redirects=False,
+        event_hooks=tracing.http_hooks(),  # an X-Ray subsegment per call, when the invocation is traced
     )
 
 
@@ -107,6 +117,8 @@ def send(
     **kwargs: Any,
 ) -> httpx.Response:
     """Send with retries; answer the first response that is not a retryable failure, or raise."""
+    import httpx
+
     http = http or client(provider)
     deadline = time.monotonic() + budget_seconds
     last: str = "no attempt"

@@ -26,12 +26,14 @@ from __future__ import annotations
 import json
 import logging
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from aws_lambda_powertools.utilities.parameters import GetParameterError, SecretsProvider, SSMProvider
-
+from imagestudio import tracing
 from imagestudio.config import environ
 from imagestudio.providers.base import ProviderUnavailable
+
+if TYPE_CHECKING:  # Powertools' parameters import boto3: at the first key read, not at cold start
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,18 @@ def locate(reference: str) -> tuple[Store, str]:
 
 @cache
 def _ssm() -> SSMProvider:
-    return SSMProvider()
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    return SSMProvider(boto3_client=tracing.instrument(boto3.client("ssm")))
 
 
 @cache
 def _secrets() -> SecretsProvider:
-    return SecretsProvider()
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=tracing.instrument(boto3.client("secretsmanager")))
 
 
 def reset() -> None:
@@ -112,6 +120,8 @@ def api_key(provider: str) -> str:
         )
     store, name = locate(reference)
     where = {"provider": provider, "setting": variable, "store": store, "name": name}
+    from aws_lambda_powertools.utilities.parameters import GetParameterError
+
     try:
         value = _fetch(store, name)
     except GetParameterError as exc:

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
+from imagestudio import tracing
 from imagestudio.errors import NotFound
 
 DOWNLOAD_URL_SECONDS = 900
@@ -21,7 +19,11 @@ UPLOAD_URL_SECONDS = 900
 
 @cache
 def _client() -> Any:
-    return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    import boto3  # at the first request that needs it, not at cold start
+    from botocore.config import Config
+
+    config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+    return tracing.instrument(boto3.client("s3", config=config))
 
 
 def reset_clients() -> None:
