@@ -8,7 +8,7 @@ PORT ?= 3000
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),dev-user)
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: bench-batches bench-social bench-transitions run test token lint typecheck template-check sam-validate unit integration flows bench clean install
+.PHONY: bench-batches bench-smartcrop bench-social bench-transitions run test token lint typecheck template-check sam-validate unit integration flows bench clean install
 
 install: $(STAMP)
 
@@ -66,7 +66,10 @@ bench-transitions: $(STAMP)
 bench-batches: $(STAMP)  ## a 20-row batch at concurrency 1, 4, 10 vs 40 direct calls (prints speedups last)
 	$(PY) -m benchmarks.batches
 
-bench-social: $(STAMP)  ## Social Optimizer export: naive vs pyvips vs ours (prints speedup and ratio last)
+bench-smartcrop: $(STAMP)  ## smart crop vs centre crop on real photographs: subject kept in N of 20 formats per photo
+	$(PY) -m benchmarks.smartcrop
+
+bench-social: $(STAMP)  ## Social Optimizer export: naive vs pyvips vs ours, side by side (prints speedup and ratios last)
 	$(PY) -m benchmarks.social
 
 clean:

@@ -14,6 +14,7 @@ from imagestudio.config import Settings
 
 if TYPE_CHECKING:
     from imagestudio.credits.ledger import Ledger
+    from imagestudio.imaging.faces import FaceDetector
     from imagestudio.store.assets import AssetRepository, UploadRepository
     from imagestudio.store.batches import BatchRepository
     from imagestudio.store.blobs import BlobStore
@@ -81,6 +82,20 @@ class Ports:
         from imagestudio.store.blobs import BlobStore
 
         return BlobStore(self.settings.media_bucket)
+
+    @cached_property
+    def face_detector(self) -> FaceDetector | None:
+        """Rekognition DetectFaces with live providers (deployed), else OpenCV's cascade where it is
+        installed (offline), else None: the smart crop then finds the subject by saliency alone."""
+        from imagestudio.imaging import faces
+
+        if self.settings.provider_mode == "live":
+            import boto3
+
+            from imagestudio import tracing
+
+            return faces.RekognitionDetector(tracing.instrument(boto3.client("rekognition")))
+        return faces.default_detector()
 
     @cached_property
     def ledger(self) -> Ledger:
