@@ -382,7 +382,9 @@ def main() -> None:
         r = results[method]
         values = psnr.get(method)
         quality = (
-            f"{min(values):>8.1f} {statistics.mean(values):>9.1f}" if values else f"{'(ref)':>8} {'':>9}"
+            f"{min(values):>8.1f} {statistics.mean(values):>9.1f}"
+            if values
+            else f"{'(ref)' if method == 'naive' else '(crops)':>8} {'':>9}"
         )
         print(
             f"{labels[method]:<54} {median[method]:>8.3f} {min(r['times']):>6.3f} {max(r['times']):>6.3f}"
