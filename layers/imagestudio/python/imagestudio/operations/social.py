@@ -139,7 +139,7 @@ def optimize(ports: Ports, owner: str, request: SocialRequest) -> SocialExport:
 def export_image(
     ports: Ports, owner: str, data: bytes, recipe: SocialRecipe, targets: list[Target], parent: Asset | None
 ) -> SocialExport:
-    prepared = prepare(data, largest_size(targets))
+    prepared = prepare(data, largest_size(targets), face_detector=ports.face_detector)
     fmt = "jpeg" if recipe.output_format in ("jpg", "jpeg") else recipe.output_format
     rendered = export(
         prepared,
