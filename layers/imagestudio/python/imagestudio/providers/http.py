@@ -108,6 +108,8 @@ def backoff(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
 
 # Requests that change nothing when repeated: retried on any transient failure.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
 def not_sent_errors() -> tuple[type[Exception], ...]:
     """Failures before a byte of the request left: the provider cannot have received it."""
     import httpx
