@@ -14,7 +14,7 @@ VENV312 := .venv-py312
 STAMP312 := $(VENV312)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
 FUZZ_EXAMPLES ?= 12
 
-.PHONY: studio-publish browser browser-deps bench-batches bench-compression bench-social bench-transitions run reset redrive test token lint typecheck template-check sam-validate unit unit-py312 fuzz integration flows bench clean install
+.PHONY: studio-publish browser browser-deps bench-batches bench-compression bench-smartcrop bench-social bench-transitions run reset redrive test token lint typecheck template-check sam-validate unit unit-py312 fuzz integration flows bench clean install
 
 install: $(STAMP)
 
@@ -113,7 +113,10 @@ bench-batches: $(STAMP)  ## a 20-row batch at concurrency 1, 4, 10 vs 40 direct 
 bench-compression: $(STAMP)  ## a 12 MP photo to target sizes: ours vs a plain quality sweep (prints speedup last)
 	$(PY) -m benchmarks.compression
 
-bench-social: $(STAMP)  ## Social Optimizer export: naive vs pyvips vs ours (prints speedup and ratio last)
+bench-smartcrop: $(STAMP)  ## smart crop vs centre crop on real photographs: subject kept in N of 20 formats per photo
+	$(PY) -m benchmarks.smartcrop
+
+bench-social: $(STAMP)  ## Social Optimizer export: naive vs pyvips vs ours, side by side (prints speedup and ratios last)
 	$(PY) -m benchmarks.social
 
 # Deployed, the Studio page is static files in the stack's private StudioBucket behind CloudFront.

@@ -379,9 +379,10 @@ def plan_stack(
 
 
 def _plan_layer(plan: StackPlan, res: dict[str, Any], props: dict[str, Any]) -> None:
-    # A layer with a BuildMethod is built by `sam build` from a requirements file: offline those
-    # packages come from the virtual environment. A prebuilt layer ships its python/ folder as-is.
-    if (res.get("Metadata") or {}).get("BuildMethod"):
+    # A layer built by `sam build` from a requirements file (BuildMethod python3.x): offline those
+    # packages come from the virtual environment. Any other layer (as-is, or a makefile build that adds
+    # bytecode to its own python/ folder) is that python/ folder.
+    if str((res.get("Metadata") or {}).get("BuildMethod", "")).startswith("python"):
         return
     content = plan.template_dir / str(props.get("ContentUri", ""))
     python_dir = content / "python"

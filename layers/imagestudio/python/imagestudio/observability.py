@@ -1,13 +1,15 @@
-"""Powertools Logger, Metrics and Tracer, one of each per function (service name from the environment)."""
+"""Powertools Logger and Metrics, and our X-Ray tracer (`tracing.py`: spans without the X-Ray SDK), one
+of each per function (service name from the environment)."""
 
 from __future__ import annotations
 
 import json
 import time
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 from imagestudio.config import ObservabilitySettings
+from imagestudio.tracing import Tracer
 
 
 def logger() -> Logger:
@@ -21,8 +23,8 @@ def metrics() -> Metrics:
 
 
 def tracer() -> Tracer:
-    env = ObservabilitySettings.from_env()
-    return Tracer(service=env.service, disabled=env.trace_disabled)
+    """Traces each sampled invocation; POWERTOOLS_TRACE_DISABLED=true turns it off (read per invocation)."""
+    return Tracer(service=ObservabilitySettings.from_env().service)
 
 
 def emit(name: str, value: float, unit: str = "Count", **dimensions: str) -> None:

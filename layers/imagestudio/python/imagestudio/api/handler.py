@@ -5,7 +5,7 @@ A function's app.py names its routers and calls `http_handler`; nothing else is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -43,5 +43,21 @@ def http_handler(
         elif status >= 400:
             metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=1)
         return response
+
+    return handler
+
+
+def deferred_http_handler(
+    routers: Callable[[], Sequence[Router]], configure: Callable[[APIGatewayHttpResolver], None] | None = None
+) -> Handler:
+    """`http_handler` whose routers are imported by the first invocation, not at cold start. For the
+    API-docs function: its routers are every route of the API, and the document generated from them is
+    the first request's work anyway (its first call pays the import; later ones are served warm)."""
+    built: list[Handler] = []
+
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if not built:
+            built.append(http_handler(*routers(), configure=configure))
+        return built[0](event, context)
 
     return handler

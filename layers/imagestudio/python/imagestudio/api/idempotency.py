@@ -2,7 +2,8 @@
 
 The same key and body replay the first answer without doing the work again (so nothing is charged
 twice); the same key with another body is refused. Keys are scoped by user and route, so two users
-cannot collide.
+cannot collide. Powertools' idempotency utility (and boto3 with it) is imported by the first request
+that carries a key, not at cold start.
 """
 
 from __future__ import annotations
@@ -10,21 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagestudio.config import Settings
 from imagestudio.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 HEADER = "idempotency-key"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
@@ -33,6 +28,8 @@ REPLAY_SECONDS = 24 * 3600
 
 @cache
 def _store(table_name: str) -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(table_name=table_name)
 
 
@@ -57,6 +54,12 @@ def run_idempotent(
             "The Idempotency-Key header must be 8 to 128 characters of letters, digits, '-', '_', '.' or ':' "
             "(a UUID works)."
         )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     config = IdempotencyConfig(
         event_key_jmespath="[user, scope, key]",
         payload_validation_jmespath="body",

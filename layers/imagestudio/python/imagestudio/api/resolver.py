@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from aws_lambda_powertools import Logger
@@ -23,8 +23,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, Schema
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 from imagestudio import __version__
 from imagestudio.errors import DomainError, InvalidInput, error_body
@@ -34,7 +36,9 @@ API_DESCRIPTION = (
     "AI image studio for marketers: generate, edit, upscale, restyle, transform and organise images, "
     "paid in credits (1 credit = US$0.01). Authenticate with a JWT bearer token."
 )
-SECURITY_SCHEMES: dict[str, Any] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
+# As plain data: Powertools validates it into its OpenAPI models only when a document is generated (the
+# API-docs function), so other functions do not import those models at cold start.
+SECURITY_SCHEMES: dict[str, Any] = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
 # Every error body (imagestudio.errors.error_body). Powertools documents its own 422 body (FastAPI's
 # `{"detail": [ValidationError]}`) under this name; the document must describe the body we send.
@@ -178,6 +182,8 @@ class HttpApiResolver(APIGatewayHttpResolver):
         self._request_validation_middleware = JsonBodyValidation()
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        from aws_lambda_powertools.event_handler.openapi.models import Schema  # only the docs need it
+
         schema = super().get_openapi_schema(**kwargs)
         schemas = schema.components.schemas if schema.components is not None else None
         if schemas is not None and ERROR_SCHEMA_NAME in schemas:

@@ -99,7 +99,8 @@ def _check_ratio_label(label: str, width: int, height: int, what: str) -> None:
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # built on first use (the catalog loads at the first request that needs it), not at cold start
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Size(Record):

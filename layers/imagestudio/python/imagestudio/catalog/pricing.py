@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, TypeAdapter
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter
 
 from imagestudio.catalog.loader import Catalog, get_catalog
 from imagestudio.catalog.models import (
@@ -38,6 +39,9 @@ from imagestudio.models.requests import RequestModel
 
 class _Request(RequestModel):
     """An estimate body: unknown fields are refused by name (models/requests.py)."""
+
+    # validators built by the first estimate (every studio imports this module at cold start)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class GenerateEstimateRequest(_Request):
@@ -122,12 +126,16 @@ EstimateRequest = Annotated[
     Field(discriminator="operation"),
 ]
 
-_REQUEST_ADAPTER: TypeAdapter[Any] = TypeAdapter(EstimateRequest)
+
+@cache
+def _request_adapter() -> TypeAdapter[Any]:
+    """Built by the first estimate, not at import: every studio imports pricing, few parse estimates."""
+    return TypeAdapter(EstimateRequest)
 
 
 def parse_estimate_request(data: dict[str, Any]) -> EstimateRequest:
     """Validate a raw request body into the matching request model (pydantic ValidationError if bad)."""
-    parsed: EstimateRequest = _REQUEST_ADAPTER.validate_python(data)
+    parsed: EstimateRequest = _request_adapter().validate_python(data)
     return parsed
 
 

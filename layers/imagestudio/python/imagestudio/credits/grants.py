@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from imagestudio.credits import plans as pl
 from imagestudio.credits.accounts import Accounts
 from imagestudio.credits.models import Movement, MovementKind
 from imagestudio.credits.store import check_credits, check_id
 from imagestudio.errors import Conflict, InvalidInput
+from imagestudio.store.conditions import Key
 
 
 class Grants(Accounts):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from imagestudio.credits.models import LedgerEntry
 from imagestudio.credits.store import LedgerStore, check_id
 from imagestudio.errors import InvalidInput
+from imagestudio.store.conditions import Key
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, user_pk
 
 MAX_PAGE = 100

@@ -1,39 +1,62 @@
 """Where the subject of a picture is, without a model: a saliency map from cheap cues, and its box.
 
 Everything runs on a thumbnail of at most `THUMB_SIDE` pixels a side, so it costs a few milliseconds
-whatever the size of the image. Three cues, each 0..255:
+whatever the size of the image. The cues, each 0..255, in CIELAB (so a red disc on a grey gradient
+is as different as it looks):
 
-- edge energy: the grey thumbnail's edges (Pillow's FIND_EDGES, both polarities), locally averaged:
-  objects have outlines and texture, smooth backgrounds do not;
-- colour contrast against the background: the background is modelled by the mean colours of twelve
-  segments of the thumbnail's border, and every pixel scores its distance to the nearest of them;
-- skin-tone likelihood: a soft YCbCr range test (Cb 77..127, Cr 133..173, not too dark), counted
-  only where the pixel also stands out from the background (a beige wall is not a face).
+- centre-surround contrast: each channel blurred a little minus blurred a lot, at two scales: an
+  object differs from what is around it; a gradient or a long straight edge between two flat areas
+  answers only along a thin band;
+- distinctness: each channel's distance from the picture's mean (colour that stands out overall);
+- edge energy (Pillow's FIND_EDGES, locally averaged), lightly weighted: texture and outlines;
+- skin-tone likelihood (a soft YCbCr range test), counted only where the pixel also stands out
+  (a beige wall is not a face).
 
-They are combined with weights, multiplied by a mild centre prior, and thresholded (Otsu, with a
-floor relative to the strongest response). The salient pixels are grouped into connected regions on a
-coarse grid; the regions that carry a fair share of the mass make the subject, whose box is refined
-on the thumbnail and widened by a small margin. A picture in which nothing stands out has no subject.
+They are combined with weights, multiplied by a mild centre prior and thresholded (Otsu, with a floor
+relative to the strongest response). Salient pixels are grouped into connected regions on a coarse
+grid. The subject is the region with the most saliency, a region that runs from one side of the
+picture to the opposite one counting a third (a horizon, a wall's edge, a pole), plus the regions
+near it with a fair share of its mass. Its `core` is the part of it where saliency is densest: the
+part a crop too small for the whole subject is centred on. A picture in which nothing stands out has
+no subject.
+
+Faces count most: `subject_with_faces` makes the faces found by `imaging.faces` the core and the head
+and shoulders the subject (people look at faces first).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageMath, ImageStat
+
+if TYPE_CHECKING:
+    from imagestudio.imaging.faces import FaceBox
 
 THUMB_SIDE: Final = 256
 GRID_SIDE: Final = 64
 BORDER_FRACTION: Final = 0.06  # the outer ring of the thumbnail taken as background
 MARGIN_FRACTION: Final = 0.015  # the box is widened by this fraction of each side of the picture
 MIN_PEAK: Final = 40  # a saliency map whose 99.5th percentile is under this has no subject
-KEEP_SHARE: Final = 0.3  # regions with at least this share of the largest region's mass are kept
+THRESHOLD_FLOOR: Final = 0.6  # salient: at least Otsu's threshold and this share of that percentile
+KEEP_SHARE: Final = 0.4  # regions with at least this share of the main region's mass are kept...
+KEEP_DISTANCE: Final = 0.12  # ...when this close to it (a fraction of the picture's diagonal)
+SPANNING_WEIGHT: Final = 1 / 3  # a region from one side of the picture to the opposite one
+CORE_SHARE: Final = 0.7  # the core: the densest cells holding this share of the subject's mass
 
-WEIGHT_EDGES: Final = 0.35
-WEIGHT_CONTRAST: Final = 0.45
-WEIGHT_SKIN: Final = 0.45
+WEIGHT_CENTRE_SURROUND: Final = 0.5
+WEIGHT_DISTINCT: Final = 0.3
+WEIGHT_EDGES: Final = 0.15
+WEIGHT_SKIN: Final = 0.4
+WEIGHT_COLOUR: Final = 2.0  # a and b against L: colour differences count double
+STAND_OUT_GAIN: Final = 2.0
+# Faces: the core is each face widened for hair and chin; the subject adds the head and shoulders.
+FACE_MARGINS: Final = (0.15, 0.35, 0.15, 0.1)  # left, top, right, bottom: fractions of the face box
+SHOULDERS: Final = (0.6, 1.2)  # sideways and downwards, in face widths and heights
+FACE_SCORE_SHARE: Final = 0.4  # faces scoring under this share of the best one are dropped
 
 
 @dataclass(frozen=True)
@@ -41,8 +64,10 @@ class Subject:
     """The salient part of a picture, in 0..1 coordinates of its width and height."""
 
     box: tuple[float, float, float, float]  # left, top, right, bottom
-    centroid: tuple[float, float]  # x, y: the saliency-weighted centre
+    centroid: tuple[float, float]  # x, y: the saliency-weighted centre of the core
     score: float  # 0..1: the share of the whole map's saliency that lies in the subject's regions
+    core: tuple[float, float, float, float] | None = None  # the part to keep when the box cannot fit
+    faces: int = 0  # how many faces the subject was made from
 
     def pixels(self, width: int, height: int) -> tuple[float, float, float, float]:
         """The box in pixels of a width x height picture (left, top, right, bottom)."""
@@ -111,36 +136,35 @@ def _edge_energy(grey: Image.Image) -> Image.Image:
     return edges.filter(ImageFilter.BoxBlur(2)).point(_EDGE_GAIN)
 
 
-def _border_colours(rgb: Image.Image) -> list[tuple[int, int, int]]:
-    width, height = rgb.size
-    ring = max(1, round(BORDER_FRACTION * min(width, height)))
-    thirds_x = [0, width // 3, 2 * width // 3, width]
-    thirds_y = [0, height // 3, 2 * height // 3, height]
-    boxes: list[tuple[int, int, int, int]] = []
-    for i in range(3):
-        x0, x1 = thirds_x[i], max(thirds_x[i + 1], thirds_x[i] + 1)
-        y0, y1 = thirds_y[i], max(thirds_y[i + 1], thirds_y[i] + 1)
-        boxes += [(x0, 0, x1, ring), (x0, height - ring, x1, height)]  # top and bottom
-        boxes += [(0, y0, ring, y1), (width - ring, y0, width, y1)]  # left and right
-    colours: list[tuple[int, int, int]] = []
-    for box in boxes:
-        mean = ImageStat.Stat(rgb.crop(box)).mean
-        colour = (round(mean[0]), round(mean[1]), round(mean[2]))
-        if colour not in colours:
-            colours.append(colour)
-    return colours
-
-
-def _colour_contrast(rgb: Image.Image) -> Image.Image:
-    """Each pixel's mean absolute RGB distance to the nearest background colour, amplified."""
-    soft = rgb.filter(ImageFilter.GaussianBlur(1))
-    nearest: Image.Image | None = None
-    for colour in _border_colours(soft):
-        diff = ImageChops.difference(soft, Image.new("RGB", soft.size, colour))
-        distance = diff.convert("L", (1 / 3, 1 / 3, 1 / 3, 0))
-        nearest = distance if nearest is None else ImageChops.darker(nearest, distance)
-    assert nearest is not None
-    return nearest.point(_CONTRAST_GAIN)
+def _stand_out(rgb: Image.Image) -> Image.Image:
+    """How much each pixel stands out: centre-surround contrast and distinctness, per CIELAB channel
+    (a and b weighted WEIGHT_COLOUR), times STAND_OUT_GAIN (a fixed gain: a picture in which nothing
+    stands out stays dark)."""
+    side = min(rgb.size)
+    total: Image.Image | None = None
+    for index, channel in enumerate(rgb.convert("LAB").split()):  # Pillow's own sRGB -> CIELAB
+        weight = 1.0 if index == 0 else WEIGHT_COLOUR
+        fine = channel.filter(ImageFilter.GaussianBlur(max(1.0, side * 0.01)))
+        local = channel.filter(ImageFilter.GaussianBlur(max(1.0, side * 0.02)))
+        contrast = ImageChops.add(
+            ImageChops.difference(fine, channel.filter(ImageFilter.GaussianBlur(side * 0.08))),
+            ImageChops.difference(local, channel.filter(ImageFilter.GaussianBlur(side * 0.16))),
+        )
+        mean = round(ImageStat.Stat(channel).mean[0])
+        distinct = ImageChops.difference(local, Image.new("L", channel.size, mean))
+        term = ImageMath.lambda_eval(
+            lambda m: (m["c"] * WEIGHT_CENTRE_SURROUND + m["d"] * WEIGHT_DISTINCT) * m["w"],
+            c=contrast.convert("F"),
+            d=distinct.convert("F"),
+            w=weight,
+        )
+        assert isinstance(term, Image.Image)
+        if total is not None:
+            term = ImageMath.lambda_eval(lambda m: m["a"] + m["b"], a=total, b=term)
+            assert isinstance(term, Image.Image)
+        total = term
+    assert total is not None
+    return total.point(lambda v: v * STAND_OUT_GAIN).convert("L")  # "L" clips at 255
 
 
 def _skin(rgb: Image.Image) -> Image.Image:
@@ -159,12 +183,12 @@ def saliency_map(image: Image.Image) -> Image.Image:
     """The saliency of `image` on a thumbnail of at most THUMB_SIDE a side ("L", 0..255)."""
     rgb, alpha = saliency_thumbnail(image)
     edges = _edge_energy(rgb.convert("L"))
-    contrast = _colour_contrast(rgb)
-    skin = ImageChops.multiply(_skin(rgb), contrast)
+    stand_out = _stand_out(rgb)
+    skin = ImageChops.multiply(_skin(rgb), stand_out.point(_CONTRAST_GAIN))
     combined = ImageMath.lambda_eval(
-        lambda a: a["e"] * WEIGHT_EDGES + a["c"] * WEIGHT_CONTRAST + a["k"] * WEIGHT_SKIN,
+        lambda a: a["s"] + a["e"] * WEIGHT_EDGES + a["k"] * WEIGHT_SKIN,
+        s=stand_out.convert("F"),
         e=edges.convert("F"),
-        c=contrast.convert("F"),
         k=skin.convert("F"),
     )
     assert isinstance(combined, Image.Image)
@@ -236,6 +260,19 @@ def _regions(on: list[bool], width: int, height: int) -> list[list[int]]:
     return groups
 
 
+def _bounds(cells: Sequence[int], grid_w: int) -> tuple[int, int, int, int]:
+    """Grid bounds (x0, y0, x1, y1), exclusive ends."""
+    xs = [c % grid_w for c in cells]
+    ys = [c // grid_w for c in cells]
+    return min(xs), min(ys), max(xs) + 1, max(ys) + 1
+
+
+def _gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    dx = max(0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0, max(a[1], b[1]) - min(a[3], b[3]))
+    return float((dx * dx + dy * dy) ** 0.5)
+
+
 def subject_from_map(saliency: Image.Image) -> Subject | None:
     """The subject of a saliency map ("L"), or None when nothing in it stands out."""
     width, height = saliency.size
@@ -243,7 +280,7 @@ def subject_from_map(saliency: Image.Image) -> Subject | None:
     peak = _percentile(hist, 0.995)
     if peak < MIN_PEAK:
         return None
-    threshold = max(_otsu(hist) + 1, round(0.3 * peak))
+    threshold = max(_otsu(hist) + 1, round(THRESHOLD_FLOOR * peak))
     kept = saliency.point([v if v >= threshold else 0 for v in range(256)])
     mask = saliency.point([255 if v >= threshold else 0 for v in range(256)])
 
@@ -256,42 +293,101 @@ def subject_from_map(saliency: Image.Image) -> Subject | None:
     groups = _regions(on, grid_w, grid_h)
     if not groups:
         return None
-    masses = [sum(mass[c] for c in group) for group in groups]
-    largest = max(masses)
-    cells = [c for group, m in zip(groups, masses, strict=True) if m >= KEEP_SHARE * largest for c in group]
 
-    # the kept cells' bounds, one cell wider, then the salient pixels' own bounds inside them
-    gx0 = max(0, min(c % grid_w for c in cells) - 1)
-    gx1 = min(grid_w, max(c % grid_w for c in cells) + 2)
-    gy0 = max(0, min(c // grid_w for c in cells) - 1)
-    gy1 = min(grid_h, max(c // grid_w for c in cells) + 2)
-    region = (
-        gx0 * width // grid_w,
-        gy0 * height // grid_h,
-        -(-gx1 * width // grid_w),
-        -(-gy1 * height // grid_h),
-    )
-    inner = mask.crop(region).getbbox()
-    if inner is None:
+    def weight(group: list[int]) -> float:
+        x0, y0, x1, y1 = _bounds(group, grid_w)
+        spans = (x0 == 0 and x1 == grid_w) or (y0 == 0 and y1 == grid_h)
+        return sum(mass[c] for c in group) * (SPANNING_WEIGHT if spans else 1.0)
+
+    weights = [weight(g) for g in groups]
+    main = max(range(len(groups)), key=lambda i: weights[i])
+    main_bounds = _bounds(groups[main], grid_w)
+    near = KEEP_DISTANCE * (grid_w * grid_w + grid_h * grid_h) ** 0.5
+    cells = [
+        c
+        for i, group in enumerate(groups)
+        if i == main
+        or (weights[i] >= KEEP_SHARE * weights[main] and _gap(_bounds(group, grid_w), main_bounds) <= near)
+        for c in group
+    ]
+
+    def refine(chosen: Sequence[int]) -> tuple[float, float, float, float] | None:
+        """The salient pixels' bounds inside the chosen cells (one cell wider), widened by the margin."""
+        gx0, gy0, gx1, gy1 = _bounds(chosen, grid_w)
+        region = (
+            max(0, gx0 - 1) * width // grid_w,
+            max(0, gy0 - 1) * height // grid_h,
+            -(-min(grid_w, gx1 + 1) * width // grid_w),
+            -(-min(grid_h, gy1 + 1) * height // grid_h),
+        )
+        inner = mask.crop(region).getbbox()
+        if inner is None:
+            return None
+        margin_x, margin_y = MARGIN_FRACTION * width, MARGIN_FRACTION * height
+        return (
+            max(0.0, (region[0] + inner[0] - margin_x) / width),
+            max(0.0, (region[1] + inner[1] - margin_y) / height),
+            min(1.0, (region[0] + inner[2] + margin_x) / width),
+            min(1.0, (region[1] + inner[3] + margin_y) / height),
+        )
+
+    box = refine(cells)
+    if box is None:
         return None
-    left, top = region[0] + inner[0], region[1] + inner[1]
-    right, bottom = region[0] + inner[2], region[1] + inner[3]
-    margin_x, margin_y = MARGIN_FRACTION * width, MARGIN_FRACTION * height
-    box = (
-        max(0.0, (left - margin_x) / width),
-        max(0.0, (top - margin_y) / height),
-        min(1.0, (right + margin_x) / width),
-        min(1.0, (bottom + margin_y) / height),
-    )
+    # the core: the densest cells that hold CORE_SHARE of the subject's mass, kept around its peak
+    by_mass = sorted(cells, key=lambda c: -mass[c])
+    subject_mass = sum(mass[c] for c in cells) or 1
+    dense: list[int] = []
+    running = 0
+    for c in by_mass:
+        dense.append(c)
+        running += mass[c]
+        if running >= CORE_SHARE * subject_mass:
+            break
+    dense_cells = set(dense)
+    core_groups = _regions([i in dense_cells for i in range(grid_w * grid_h)], grid_w, grid_h)
+    heaviest = max(core_groups, key=lambda g: sum(mass[c] for c in g))
+    core = refine(heaviest) or box
+    core = (max(core[0], box[0]), max(core[1], box[1]), min(core[2], box[2]), min(core[3], box[3]))
 
+    core_mass = sum(mass[c] for c in heaviest) or 1
+    cx = sum(((c % grid_w) + 0.5) * mass[c] for c in heaviest) / core_mass / grid_w
+    cy = sum(((c // grid_w) + 0.5) * mass[c] for c in heaviest) / core_mass / grid_h
+    centroid = (min(max(cx, core[0]), core[2]), min(max(cy, core[1]), core[3]))
     total_mass = sum(mass) or 1
-    kept_mass = sum(mass[c] for c in cells) or 1
-    cx = sum(((c % grid_w) + 0.5) * mass[c] for c in cells) / kept_mass / grid_w
-    cy = sum(((c // grid_w) + 0.5) * mass[c] for c in cells) / kept_mass / grid_h
-    centroid = (min(max(cx, box[0]), box[2]), min(max(cy, box[1]), box[3]))
-    return Subject(box=box, centroid=centroid, score=round(min(1.0, kept_mass / total_mass), 3))
+    return Subject(box=box, centroid=centroid, score=round(min(1.0, subject_mass / total_mass), 3), core=core)
 
 
-def detect_subject(image: Image.Image) -> Subject | None:
-    """The subject of `image` (any size, RGB or RGBA), or None when nothing stands out."""
-    return subject_from_map(saliency_map(image))
+def subject_with_faces(faces: Sequence[FaceBox], size: tuple[int, int]) -> Subject | None:
+    """The subject made of the faces found in a picture of `size` (pixels): the faces (with hair and
+    chin) are the core, the head and shoulders the box; None without faces."""
+    if faces:  # a cascade's weak extra hits (a patch, a fold) next to a sure face are not faces
+        best_score = max(f.score for f in faces)
+        faces = [f for f in faces if f.score >= FACE_SCORE_SHARE * best_score]
+    if not faces:
+        return None
+    width, height = size
+    left_m, top_m, right_m, bottom_m = FACE_MARGINS
+    side, down = SHOULDERS
+    core = (
+        min(max(0.0, f.left - left_m * f.width) for f in faces) / width,
+        min(max(0.0, f.top - top_m * f.height) for f in faces) / height,
+        max(min(width, f.right + right_m * f.width) for f in faces) / width,
+        max(min(height, f.bottom + bottom_m * f.height) for f in faces) / height,
+    )
+    box = (
+        min(max(0.0, f.left - side * f.width) for f in faces) / width,
+        core[1],
+        max(min(width, f.right + side * f.width) for f in faces) / width,
+        max(min(height, f.bottom + down * f.height) for f in faces) / height,
+    )
+    best = max(faces, key=lambda f: (f.score, f.area))
+    centroid = (best.center[0] / width, best.center[1] / height)
+    return Subject(box=box, centroid=centroid, score=1.0, core=core, faces=len(faces))
+
+
+def detect_subject(image: Image.Image, faces: Sequence[FaceBox] = ()) -> Subject | None:
+    """The subject of `image` (any size, RGB or RGBA): made of `faces` (boxes in `image`'s pixels, from
+    `imaging.faces.detect_faces`) when there are any, else found by saliency; None when nothing stands
+    out."""
+    return subject_with_faces(faces, image.size) or subject_from_map(saliency_map(image))

@@ -38,11 +38,14 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from PIL import ExifTags, Image, ImageCms, ImageOps
+from PIL import ExifTags, Image
 
 from imagestudio.errors import InvalidInput
+
+if TYPE_CHECKING:  # colour management is imported by the first picture with a profile
+    from PIL import ImageCms
 
 MB: Final = 1024 * 1024
 DEFAULT_MAX_BYTES: Final = 25 * MB
@@ -407,6 +410,8 @@ _SRGB: ImageCms.ImageCmsProfile | None = None
 
 def _srgb() -> ImageCms.ImageCmsProfile:
     global _SRGB
+    from PIL import ImageCms
+
     if _SRGB is None:
         _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
     return _SRGB
@@ -417,6 +422,8 @@ def _orient(decoded: _Decoded, notes: list[str]) -> Image.Image:
     orientation = decoded.exif.get(ExifTags.Base.Orientation, 1) if decoded.exif is not None else 1
     if orientation not in _ORIENTATION_WORDS:
         return im
+    from PIL import ImageOps
+
     try:
         turned = ImageOps.exif_transpose(im)
     except Exception:  # an EXIF block Pillow cannot rewrite: transpose by hand
@@ -440,6 +447,8 @@ def _orient(decoded: _Decoded, notes: list[str]) -> Image.Image:
 
 def _apply_icc(im: Image.Image, icc: bytes, notes: list[str]) -> Image.Image:
     """Convert to sRGB through the embedded profile where it applies; the profile is dropped either way."""
+    from PIL import ImageCms
+
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         space = source.profile.xcolor_space.strip()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from imagestudio.models.records import ErrorInfo, utcnow
+from imagestudio.models.records import ErrorInfo, Record, utcnow
 
 BatchStatus = Literal[
     "scheduled", "queued", "running", "paused", "canceling", "succeeded", "partial", "failed", "canceled"
@@ -16,7 +16,7 @@ RowStatus = Literal["pending", "running", "succeeded", "failed", "canceled", "sk
 ROW_ENDED: frozenset[str] = frozenset({"succeeded", "failed", "canceled", "skipped"})
 
 
-class Batch(BaseModel):
+class Batch(Record):
     id: str
     owner: str
     name: str | None = None
@@ -57,7 +57,7 @@ class Batch(BaseModel):
         return self.succeeded + self.failed + self.canceled + self.skipped
 
 
-class BatchRowRecord(BaseModel):
+class BatchRowRecord(Record):
     batch_id: str
     row: int
     operation: str

@@ -7,12 +7,19 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled", "expired"]
 OPEN_STATUSES: frozenset[str] = frozenset({"queued", "running"})
 AssetType = Literal["image", "video", "audio", "model3d"]
 UploadStatus = Literal["pending", "ready", "rejected"]
+
+
+class Record(BaseModel):
+    """A stored record. Validators are built on first use, not at cold start (a function imports many
+    records and views, and a request uses one or two)."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 def utcnow() -> datetime:
@@ -23,12 +30,12 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Record):
     code: str
     message: str
 
 
-class Job(BaseModel):
+class Job(Record):
     id: str
     owner: str
     operation: str
@@ -56,7 +63,7 @@ class Job(BaseModel):
         return self.status in OPEN_STATUSES
 
 
-class Asset(BaseModel):
+class Asset(Record):
     id: str
     owner: str
     type: AssetType = "image"
@@ -93,7 +100,7 @@ class Asset(BaseModel):
 CollectionKind = Literal["collection", "campaign"]
 
 
-class Collection(BaseModel):
+class Collection(Record):
     """A board of assets; a campaign is a collection with a date range and target platforms."""
 
     id: str
@@ -113,7 +120,7 @@ class Collection(BaseModel):
 ShareTarget = Literal["asset", "collection"]
 
 
-class Share(BaseModel):
+class Share(Record):
     """A public, read-only link to one asset or a collection, until it expires or is revoked."""
 
     token: str
@@ -131,7 +138,7 @@ class Share(BaseModel):
         return self.revoked_at is None and now < self.expires_at
 
 
-class Upload(BaseModel):
+class Upload(Record):
     id: str
     owner: str
     status: UploadStatus = "pending"
@@ -172,7 +179,7 @@ def from_item(cls: type[M], item: dict[str, Any]) -> M:
     return cls.model_validate(_plain(item))
 
 
-class Persona(BaseModel):
+class Persona(Record):
     """A brand persona that `use_persona` applies to a prompt."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")

@@ -8,8 +8,7 @@ import logging
 from functools import cache
 from typing import Any
 
-import boto3
-
+from imagestudio import tracing
 from imagestudio.config import Settings
 from imagestudio.models.batches import Batch
 from imagestudio.notify.jobs import publish, send_webhook
@@ -20,7 +19,9 @@ DETAIL_TYPE = "Batch Ended"
 
 @cache
 def _sns() -> Any:
-    return boto3.client("sns")
+    import boto3  # at the first request that needs it, not at cold start
+
+    return tracing.instrument(boto3.client("sns"))
 
 
 def reset_clients() -> None:

@@ -9,8 +9,7 @@ import logging
 from functools import cache
 from typing import Any
 
-import boto3
-
+from imagestudio import tracing
 from imagestudio.config import Settings
 from imagestudio.models.records import Job
 from imagestudio.notify.webhooks import deliver, user_webhook_secret
@@ -24,7 +23,9 @@ DETAIL_TYPE = "Job Ended"
 
 @cache
 def _events() -> Any:
-    return boto3.client("events")
+    import boto3  # at the first request that needs it, not at cold start
+
+    return tracing.instrument(boto3.client("events"))
 
 
 def reset_clients() -> None:

@@ -30,10 +30,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from botocore.exceptions import ClientError
 
 from imagestudio.errors import InvalidInput
@@ -42,9 +41,12 @@ from imagestudio.providers.base import ProviderUnavailable
 from imagestudio.providers.http import RETRY_STATUSES, backoff, check_output_url, client
 from imagestudio.store.dynamo import table
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
 
-TIMEOUT: Final = httpx.Timeout(10.0)
+TIMEOUT: Final = 10.0  # seconds, each of connect, read, write and pool
 DEFAULT_ATTEMPTS: Final = 4
 USER_AGENT: Final = "image-studio-serverless-webhooks/1"
 REPLAY_TTL_SECONDS: Final = 86400
@@ -126,6 +128,8 @@ def deliver(
         refusal = _refusal(url)
         log.warning("webhook %s not sent: %s", message_id, refusal)
         return DeliveryResult(status="failed", attempts=0, last_status=None, error=refusal)
+    import httpx  # at the first delivery, not at cold start
+
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
     http = http or client("webhooks")
     last_status: int | None = None

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from boto3.dynamodb.conditions import Attr
-
 from imagestudio.errors import InvalidInput
 from imagestudio.models.records import Asset
 from imagestudio.store.assets import AssetRepository
+from imagestudio.store.conditions import Attr
 
 SortField = Literal["created_at", "updated_at", "cost", "file_size", "title"]
 SortOrder = Literal["asc", "desc"]

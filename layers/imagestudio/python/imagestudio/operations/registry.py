@@ -18,14 +18,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from imagestudio.catalog.pricing import estimate
 from imagestudio.errors import unknown_choice
-from imagestudio.operations.core import Outcome, Price
-from imagestudio.ports import Ports
+
+if TYPE_CHECKING:  # the registry stays light to import: batch functions list operations at cold start
+    from imagestudio.operations.core import Outcome, Price
+    from imagestudio.ports import Ports
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Quote:
 
     @property
     def price(self) -> Price:
+        from imagestudio.operations.core import Price
+
         return Price(credits=self.credits, usd=self.usd)
 
 
@@ -57,6 +60,8 @@ FREE = Quote(credits=0, usd=Decimal("0"))
 
 def quote_of(body: dict[str, Any], count: int = 1) -> Quote:
     """The catalog's estimate for an estimate body (the same body POST estimate-cost takes)."""
+    from imagestudio.catalog.pricing import estimate
+
     found = estimate(body)
     return Quote(credits=int(found.credits), usd=Decimal(str(found.usd)), count=count, model=found.model)
 

@@ -2,7 +2,10 @@
 every call, retries with exponential backoff and full jitter (honouring Retry-After, never on other
 4xx, within a time budget; a POST submit only when it cannot have started a paid job), error mapping,
 and a guarded download of provider output URLs (https only, globally routable addresses only,
-streamed, size-capped, type sniffed)."""
+streamed, size-capped, type sniffed).
+
+httpx is imported by the first call, not at cold start (functions that only validate a webhook URL or
+name a retry status never pay for it)."""
 
 from __future__ import annotations
 
@@ -14,19 +17,21 @@ import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
+from imagestudio import tracing
 from imagestudio.catalog import ModelSpec, get_catalog
 from imagestudio.errors import ContentRejected
 from imagestudio.imaging.verify import sniff_format
 from imagestudio.providers.base import BaseProvider, ProviderRejected, ProviderUnavailable, Unsupported
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
 
-TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=30.0, pool=5.0)
+TIMEOUT = (5.0, 60.0, 30.0, 5.0)  # httpx's (connect, read, write, pool), in seconds
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 MIME_BY_SNIFF = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
@@ -35,8 +40,13 @@ MIME_BY_SNIFF = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
 @cache
 def client(provider: str) -> httpx.Client:
     """The provider's client, created once per container (connection reuse across warm invocations)."""
+    import httpx
+
     return httpx.Client(
-        timeout=TIMEOUT, headers={"user-agent": "image-studio-serverless/1"}, follow_redirects=False
+        timeout=TIMEOUT,
+        headers={"user-agent": "image-studio-serverless/1"},
+        follow_redirects=False,
+        event_hooks=tracing.http_hooks(),  # an X-Ray subsegment per call, when the invocation is traced
     )
 
 
@@ -98,14 +108,19 @@ def backoff(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
 
 # Requests that change nothing when repeated: retried on any transient failure.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-# Failures before a byte of the request left: the provider cannot have received it.
-NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def not_sent_errors() -> tuple[type[Exception], ...]:
+    """Failures before a byte of the request left: the provider cannot have received it."""
+    import httpx
+
+    return (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def may_retry_error(exc: Exception, *, safe: bool) -> bool:
     """Retry after a transport error? Always for a safe request; a submit (POST) only when it was never
     sent, since a timeout or a dropped connection after sending may have started a paid job."""
-    return safe or isinstance(exc, NOT_SENT_ERRORS)
+    return safe or isinstance(exc, not_sent_errors())
 
 
 def may_retry_response(response: httpx.Response, *, safe: bool) -> bool:
@@ -136,6 +151,8 @@ def send(
     provider said so (see `may_retry_error`, `may_retry_response`), unless `idempotency_key` is given
     for a provider that honours one: it is then sent as the Idempotency-Key header and every
     transient failure is retried, since a repeat is the same job."""
+    import httpx
+
     http = http or client(provider)
     safe = method.upper() in IDEMPOTENT_METHODS or idempotency_key is not None
     if idempotency_key is not None:

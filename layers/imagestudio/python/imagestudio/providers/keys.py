@@ -28,14 +28,14 @@ import json
 import logging
 import secrets
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import boto3
-from aws_lambda_powertools.utilities.parameters import GetParameterError, SecretsProvider, SSMProvider
-from botocore.exceptions import ClientError
-
+from imagestudio import tracing
 from imagestudio.config import KeySettings
 from imagestudio.providers.base import ProviderUnavailable
+
+if TYPE_CHECKING:  # Powertools' parameters import boto3: at the first key read, not at cold start
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,18 @@ def locate(reference: str) -> tuple[Store, str]:
 
 @cache
 def _ssm() -> SSMProvider:
-    return SSMProvider()
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    return SSMProvider(boto3_client=tracing.instrument(boto3.client("ssm")))
 
 
 @cache
 def _secrets() -> SecretsProvider:
-    return SecretsProvider()
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=tracing.instrument(boto3.client("secretsmanager")))
 
 
 def reset() -> None:
@@ -117,6 +123,8 @@ def api_key(provider: str) -> str:
         )
     store, name = locate(reference)
     where = {"provider": provider, "setting": variable, "store": store, "name": name}
+    from aws_lambda_powertools.utilities.parameters import GetParameterError
+
     try:
         value = _fetch(store, name)
     except GetParameterError as exc:
@@ -141,10 +149,14 @@ GENERATED_SECRET_BYTES = 32
 
 @cache
 def _ssm_client() -> Any:
-    return boto3.client("ssm")
+    import boto3  # at the first generated secret, not at cold start
+
+    return tracing.instrument(boto3.client("ssm"))
 
 
 def _ssm_missing(name: str) -> bool:
+    from botocore.exceptions import ClientError
+
     try:
         _ssm_client().get_parameter(Name=name, WithDecryption=True)
     except ClientError as err:
@@ -166,6 +178,8 @@ def generated_secret(name: str) -> str:
         store, parameter = locate(reference)
         if store != "ssm" or not _ssm_missing(parameter):
             raise
+    from botocore.exceptions import ClientError
+
     value = base64.b64encode(secrets.token_bytes(GENERATED_SECRET_BYTES)).decode()
     try:
         _ssm_client().put_parameter(

@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
-
 from imagestudio.errors import Conflict, InvalidInput, NotFound
 from imagestudio.ids import id_bound
 from imagestudio.models.records import Asset, Upload, from_item, iso, to_item, utcnow
+from imagestudio.store.conditions import Attr, Key
 from imagestudio.store.dynamo import resource, table, user_pk
 
 UPLOAD_RECORD_DAYS = 30

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from imagestudio.errors import Conflict, NotFound
 from imagestudio.models.batches import Batch, BatchRowRecord, RowStatus
 from imagestudio.models.records import from_item, iso, to_item, utcnow
+from imagestudio.store.conditions import Attr, Key
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
 
 DUE_SHARD = "DUE"

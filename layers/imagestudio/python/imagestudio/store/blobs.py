@@ -11,10 +11,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
+from imagestudio import tracing
 from imagestudio.errors import NotFound
 
 
@@ -30,7 +27,11 @@ UPLOAD_URL_SECONDS = 900
 
 @cache
 def _client() -> Any:
-    return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    import boto3  # at the first request that needs it, not at cold start
+    from botocore.config import Config
+
+    config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+    return tracing.instrument(boto3.client("s3", config=config))
 
 
 def reset_clients() -> None:
@@ -94,6 +95,8 @@ class BlobStore:
     def read_range(self, key: str, start: int, end: int | None) -> tuple[bytes, int]:
         """Bytes start..end (inclusive; None = to the end) of an object, and the object's whole size."""
         byte_range = f"bytes={start}-" + ("" if end is None else str(end))
+        from botocore.exceptions import ClientError
+
         try:
             obj = _client().get_object(Bucket=self.bucket, Key=key, Range=byte_range)
         except _client().exceptions.NoSuchKey:

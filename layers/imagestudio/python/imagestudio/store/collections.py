@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from imagestudio.errors import Conflict, NotFound
 from imagestudio.models.records import Asset, Collection, from_item, iso, to_item, utcnow
+from imagestudio.store.conditions import Attr, Key
 from imagestudio.store.dynamo import query_all, table, user_pk
 
 EDITABLE = ("name", "description", "cover_asset_id", "starts_on", "ends_on", "platforms")

@@ -9,15 +9,19 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-import boto3
-
+from imagestudio import tracing
 from imagestudio.errors import InvalidInput
 
 
 @cache
 def _resource() -> Any:
     # One resource per warm container; AWS_ENDPOINT_URL (offline stack) is honoured by boto3 itself.
-    return boto3.resource("dynamodb")
+    # boto3 is imported here, at the first request that needs it, not at cold start.
+    import boto3
+
+    resource = boto3.resource("dynamodb")
+    tracing.instrument(resource.meta.client)
+    return resource
 
 
 def resource() -> Any:

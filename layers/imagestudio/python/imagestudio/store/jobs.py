@@ -6,10 +6,9 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
-
 from imagestudio.errors import Conflict, NotFound
 from imagestudio.models.records import OPEN_STATUSES, Job, from_item, iso, to_item, utcnow
+from imagestudio.store.conditions import Attr, Key
 from imagestudio.store.dynamo import decode_cursor, encode_cursor, table, user_pk
 
 OPEN_SHARDS = 10

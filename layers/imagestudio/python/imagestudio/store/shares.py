@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
-
 from imagestudio.errors import NotFound
 from imagestudio.models.records import Share, ShareTarget, from_item, iso, to_item, utcnow
+from imagestudio.store.conditions import Attr, Key
 from imagestudio.store.dynamo import query_all, table, user_pk
 
 KEEP_AFTER_EXPIRY_SECONDS = 30 * 86400

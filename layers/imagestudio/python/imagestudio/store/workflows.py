@@ -6,12 +6,14 @@ import json
 from functools import cache
 from typing import Any
 
-import boto3
+from imagestudio import tracing
 
 
 @cache
 def _client() -> Any:
-    return boto3.client("stepfunctions")
+    import boto3  # at the first request that needs it, not at cold start
+
+    return tracing.instrument(boto3.client("stepfunctions"))
 
 
 def reset_clients() -> None:

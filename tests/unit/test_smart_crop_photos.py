@@ -1,0 +1,132 @@
+"""The smart crop on real photographs (scikit-image's, hand-labelled in benchmarks/smartcrop.py) and on
+issue 16's red disc: the subject stays in the formats, faces first, banners on the subject's core."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from benchmarks.smartcrop import PHOTOS, Photo, kept, red_disc, smart_crops
+from imagestudio.imaging import saliency
+from imagestudio.imaging.faces import FaceBox, default_detector
+from imagestudio.imaging.social import Prepared, Target, catalog_targets, cover_box, plan_crops
+
+TARGETS = catalog_targets()
+BY_NAME = {p.name: p for p in PHOTOS}
+
+
+def banner() -> Target:
+    (cover,) = [t for t in TARGETS if t.format_name == "Company Cover"]
+    assert cover.width / cover.height > 5.5  # LinkedIn's 1128x191
+    return cover
+
+
+def test_the_red_disc_of_issue_16_is_the_subject_and_the_linkedin_cover_shows_it() -> None:
+    image = red_disc()  # 3000x2000, disc at 80% across, 30% down (rows 400-800), a hard edge at x=900
+    subject = saliency.detect_subject(image)
+    assert subject is not None
+    left, top, right, bottom = subject.pixels(*image.size)
+    assert left >= 2100 and right <= 2700 and top >= 300 and bottom <= 900  # the disc, not the edge
+    crops, _ = smart_crops(image, [banner()])
+    (_, crop_top, _, crop_bottom) = crops[0]
+    assert crop_bottom - crop_top == pytest.approx(3000 * 191 / 1128)  # 508 rows: the disc's 400 do fit
+    assert crop_top <= 400 and crop_bottom >= 800
+
+
+def test_the_astronauts_face_is_found_and_kept_in_every_format_that_can_hold_it() -> None:
+    photo = BY_NAME["astronaut"]
+    image = photo.load()
+    crops, subject = smart_crops(image, TARGETS)
+    assert subject is not None and subject.faces == 1
+    fx0, fy0, fx1, fy1 = photo.core  # the face, drawn by hand
+    for target, (left, top, right, bottom) in zip(TARGETS, crops, strict=True):
+        if bottom - top >= fy1 - fy0:
+            assert left <= fx0 and fx1 <= right and top <= fy0 and fy1 <= bottom, target
+        else:  # a banner thinner than the face: on the face, never on the suit below it
+            assert fy0 <= top and bottom <= fy1, target
+    centre = cover_box(image.size, (banner().width, banner().height))
+    assert not fy0 <= centre[1] <= fy1  # where a plain centre crop would have cut
+
+
+@pytest.mark.parametrize("photo", PHOTOS, ids=[p.name for p in PHOTOS])
+def test_on_each_photo_the_smart_crop_keeps_the_subject_at_least_as_often_as_a_centre_crop(
+    photo: Photo,
+) -> None:
+    image = photo.load()
+    ours, _ = smart_crops(image, TARGETS)
+    centre = [cover_box(image.size, (t.width, t.height)) for t in TARGETS]
+    ours_kept = sum(kept(c, photo.subject, photo.core) for c in ours)
+    centre_kept = sum(kept(c, photo.subject, photo.core) for c in centre)
+    if photo.name == "motorcycle":  # the known miss (README): the core lands on the seat, not the engine
+        assert ours_kept >= 4
+    else:
+        assert ours_kept >= centre_kept
+        assert ours_kept >= 11  # of 20
+
+
+def test_over_all_photographs_the_subject_is_kept_in_far_more_formats_than_by_centre_crops() -> None:
+    ours_total = centre_total = 0
+    for photo in PHOTOS:
+        image = photo.load()
+        ours, _ = smart_crops(image, TARGETS)
+        ours_total += sum(kept(c, photo.subject, photo.core) for c in ours)
+        centre_total += sum(
+            kept(cover_box(image.size, (t.width, t.height)), photo.subject, photo.core) for t in TARGETS
+        )
+    assert ours_total >= 140 and centre_total <= 90  # of 180: 149 and 78 when written
+
+
+def test_opencv_is_the_offline_face_detector() -> None:
+    detector = default_detector()
+    assert detector is not None and detector.name == "opencv-haar"
+
+
+class _Detector:
+    """Stands in for Rekognition: answers the faces it was given, or fails like a throttled call."""
+
+    name = "test"
+
+    def __init__(self, faces: list[FaceBox] | None) -> None:
+        self.faces = faces
+        self.sizes: list[tuple[int, int]] = []
+
+    def detect(self, image: Image.Image) -> list[FaceBox]:
+        self.sizes.append(image.size)
+        if self.faces is None:
+            raise RuntimeError("ThrottlingException")
+        return self.faces
+
+
+def _prepared(image: Image.Image, detector: _Detector) -> Prepared:
+    return Prepared(
+        image=image,
+        source_size=image.size,
+        factor=1,
+        source_format="PNG",
+        notes=[],
+        data=b"",
+        face_detector=detector,
+    )
+
+
+def test_a_face_from_the_detector_becomes_the_core_every_crop_holds() -> None:
+    image = red_disc().resize((1500, 1000))
+    # a face the detector reports far from the salient disc, on a 640-wide copy: scaled back to pixels
+    detector = _Detector([FaceBox(left=60, top=250, width=60, height=60, score=0.99)])
+    prepared = _prepared(image, detector)
+    subject = prepared.subject()
+    assert detector.sizes == [(640, 427)]
+    assert subject is not None and subject.faces == 1
+    face = (60 * 1500 / 640, 250 * 1000 / 427, 120 * 1500 / 640, 310 * 1000 / 427)
+    for target, (left, top, right, bottom) in zip(TARGETS, plan_crops(prepared, TARGETS), strict=True):
+        assert left <= face[0] and face[2] <= right, target
+        if bottom - top >= face[3] - face[1]:
+            assert top <= face[1] and face[3] <= bottom, target
+
+
+def test_a_failing_face_detector_falls_back_to_saliency() -> None:
+    image = red_disc().resize((1500, 1000))
+    subject = _prepared(image, _Detector(None)).subject()
+    assert subject is not None and subject.faces == 0
+    left, top, right, bottom = subject.pixels(*image.size)
+    assert left >= 1050 and right <= 1350 and top >= 150 and bottom <= 450  # the disc
