@@ -237,7 +237,19 @@ def test_social_exports_that_could_not_fit_are_413_and_nothing_is_kept(client: A
     noisy.save(out, "PNG")
     body = {
         "image_base64": studio.inline(out.getvalue()),
-        "platforms": ["instagram", "facebook"],
+        # every format of every platform: 26 images of noise (which does not compress), far past 6 MB
+        "platforms": [
+            "instagram",
+            "facebook",
+            "twitter",
+            "linkedin",
+            "youtube",
+            "pinterest",
+            "tiktok",
+            "blog",
+            "email",
+            "website",
+        ],
         "all_formats": True,
         "output_format": "png",
     }
