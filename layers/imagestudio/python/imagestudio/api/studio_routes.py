@@ -46,6 +46,11 @@ def studio_router(spec: OperationSpec) -> Router:
     return router
 
 
+def studio_routers(spec: OperationSpec) -> tuple[Router, ...]:
+    """What a studio's function serves: its POST route and its read-only routes, if it has any."""
+    return (studio_router(spec), *((spec.reads,) if spec.reads is not None else ()))
+
+
 def registered_routers() -> tuple[Router, ...]:
     """The studio routes of every operation that declares one (for the one OpenAPI document)."""
-    return tuple(studio_router(s) for s in registry.all_specs().values() if s.route is not None)
+    return tuple(r for s in registry.all_specs().values() if s.route is not None for r in studio_routers(s))

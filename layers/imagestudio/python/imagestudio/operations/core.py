@@ -27,6 +27,7 @@ from imagestudio.providers import registry
 from imagestudio.providers.base import (
     CallResult,
     Failed,
+    Output,
     Provider,
     ProviderUnavailable,
     Running,
@@ -65,11 +66,21 @@ def model_unit(
     )
 
 
+def computed_unit(output: Output) -> Unit:
+    """The unit of an operation our own code has already computed (compress, convert): no provider is
+    called; the output is stored and the job settled like any other (recorded as the Pillow renderer)."""
+    return Unit(
+        index=0,
+        candidates=[Candidate("local", "local-pillow")],
+        call=lambda provider, candidate: Succeeded(outputs=[output]),
+    )
+
+
 @dataclass(frozen=True)
 class OutputMeta:
     operation: str
     source: str  # generated | edited | upscaled | controlled | ...
-    output_format: str = "png"
+    output_format: str | None = "png"  # None: the unit's bytes are stored as made (compress, convert)
     prompt: str | None = None
     parent: Asset | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -176,7 +187,9 @@ def run_operation(
     wavespeed_calls: int = 0,
     notes: list[str] | None = None,
     details: dict[str, Any] | None = None,
+    count: int | None = None,
 ) -> Outcome:
+    """`count`: what the plan counts (default one per unit; 0 for our free compute, counted nowhere)."""
     job = open_job(
         ports,
         owner,
@@ -186,7 +199,7 @@ def run_operation(
         inputs=inputs,
         provider=provider,
         model=model,
-        count=len(units),
+        count=len(units) if count is None else count,
         quality=quality,
         variations=len(units),
         wavespeed_calls=wavespeed_calls,
