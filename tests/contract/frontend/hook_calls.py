@@ -270,7 +270,6 @@ CALLS: tuple[HookCall, ...] = (
             "models[].features:list",
             "models[].max_faces:int",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="getFaceSwapModelRecommendation",
@@ -283,7 +282,6 @@ CALLS: tuple[HookCall, ...] = (
             "preferences": {"prioritize_cost": True},
         },
         reads=_RECOMMENDATION,
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processFaceSwap",
@@ -408,7 +406,6 @@ CALLS: tuple[HookCall, ...] = (
             "formats[].recommended_quality:int",
             "formats[].use_cases:list",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="loadCompressionPresets",
@@ -425,7 +422,6 @@ CALLS: tuple[HookCall, ...] = (
             "presets[].target_size_kb?:int",
             "presets[].strip_metadata:bool",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="estimateCompression",
@@ -441,7 +437,6 @@ CALLS: tuple[HookCall, ...] = (
             "height:int",
             "format:str",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processCompression",
@@ -484,7 +479,6 @@ CALLS: tuple[HookCall, ...] = (
             "formats[].supports_lossy:bool",
             "formats[].mime_type:str",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="getFormatRecommendations",
@@ -492,7 +486,6 @@ CALLS: tuple[HookCall, ...] = (
         path="/api/image-studio/convert-format/recommendations?source_format=png",
         caller=C + "ImageProcessingStudio/FormatConverterTab.tsx",
         reads=("recommendations:list", "recommendations[].format:str", "recommendations[].reason:str"),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processFormatConversion",

@@ -343,7 +343,10 @@ def recommend(request: RecommendRequest) -> dict[str, Any]:
         "recommended_model": best.id,
         "reason": reason,
         "model": _model_view(best),
-        "alternatives": [_model_view(m) for m in fits[1:]],
+        "alternatives": [
+            {**_model_view(m), "model_id": m.id, "reason": f"{m.tier} tier, US${model_price(m)[1]} an image"}
+            for m in fits[1:]
+        ],
         "not_suitable": refused,
     }
 
