@@ -8,7 +8,7 @@ PORT ?= 3000
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),dev-user)
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: bench-batches bench-compression bench-social bench-transitions run reset redrive test token lint typecheck template-check sam-validate unit integration flows bench clean install
+.PHONY: studio-publish browser browser-deps bench-batches bench-compression bench-social bench-transitions run reset redrive test token lint typecheck template-check sam-validate unit integration flows bench clean install
 
 install: $(STAMP)
 
@@ -28,7 +28,7 @@ redrive: $(STAMP)  ## re-drive the running offline stack's dead-letter queues (Q
 	$(PY) -m local redrive --port $(PORT) --queue $(or $(QUEUE),all)
 
 token: $(STAMP)  ## print a dev JWT for USER (last line)
-	@$(PY) -m local token --user "$(TOKEN_USER)" $(if $(GROUPS),--groups "$(GROUPS)")
+	@$(PY) -m local token --user "$(TOKEN_USER)" $(if $(GROUPS),--groups "$(GROUPS)") $(if $(CLIENT),--client "$(CLIENT)")
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -52,8 +52,22 @@ sam-validate:
 	  SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template template.yaml; \
 	fi
 
-test: lint typecheck template-check  ## everything: ruff, mypy, cfn-lint + sam validate + ASL checks, pytest
+test: lint typecheck template-check browser-deps  ## everything: ruff, mypy, cfn-lint + sam validate + ASL checks, pytest (browser tests included)
 	$(PY) -m pytest
+
+# The Studio's browser tests run Debian's chromium (Playwright's own download is not reachable from
+# CI): installed when missing, and a loud failure when it cannot be, never a silent skip.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "chromium is missing: installing Debian's package for the browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	}
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "ERROR: chromium could not be installed (apt-get install -y chromium): the browser tests need it" >&2; exit 1; }
+
+browser: $(STAMP) browser-deps  ## the Studio page in headless chromium against the offline stack (screenshots in tests/browser/artifacts/)
+	$(PY) -m pytest tests/browser
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit
@@ -78,6 +92,18 @@ bench-compression: $(STAMP)  ## a 12 MP photo to target sizes: ours vs a plain q
 
 bench-social: $(STAMP)  ## Social Optimizer export: naive vs pyvips vs ours (prints speedup and ratio last)
 	$(PY) -m benchmarks.social
+
+# Deployed, the Studio page is static files in the stack's private StudioBucket behind CloudFront.
+studio-publish:  ## upload web/ and its config.json to a deployed stack: make studio-publish STACK=<name>
+	@test -n "$(STACK)" || { echo "usage: make studio-publish STACK=<stack name>" >&2; exit 1; }
+	@out() { aws cloudformation describe-stacks --stack-name "$(STACK)" \
+	    --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out StudioBucketName) && dist=$$(out StudioDistributionId) && \
+	aws s3 sync web/ "s3://$$bucket/studio/" --delete --exclude config.json --cache-control no-cache && \
+	out StudioConfig | aws s3 cp - "s3://$$bucket/studio/config.json" \
+	    --content-type application/json --cache-control no-cache && \
+	aws cloudfront create-invalidation --distribution-id "$$dist" --paths "/studio/*" >/dev/null && \
+	echo "The Studio is at $$(out StudioUrl)"
 
 clean:
 	rm -rf $(VENV) .venv-sam .local .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -270,6 +270,14 @@ def _attribute(
         return f"https://cognito-idp.{region}.amazonaws.com/{name}"
     if kind == "AWS::Cognito::UserPool" and attr == "ProviderName":
         return f"cognito-idp.{region}.amazonaws.com/{name}"
+    # The Studio's CloudFront resources are not emulated (the offline stack serves web/ itself), but
+    # the Cognito client and CORS settings name the distribution's domain.
+    if kind == "AWS::CloudFront::Distribution" and attr == "DomainName":
+        return f"{str(name).lower()}.cloudfront.net"
+    if kind == "AWS::CloudFront::OriginAccessControl" and attr == "Id":
+        return name
+    if kind == "AWS::CloudFront::Function" and attr == "FunctionARN":
+        return f"arn:aws:cloudfront::{account}:function/{name}"
     raise KeyError(f"{logical}.{attr}")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from local import lambda_runtime, moto_atomic
+from local import lambda_runtime, moto_atomic, studio
 from local.auth import TokenSigner, load_or_create_key
 from local.cfn import load_template
 from local.http_api import HttpApi, serve
@@ -220,6 +220,16 @@ class LocalStack:
             return reply(status, answer)
 
         self.api.add_local_route("POST", "/_local/redrive", redrive)
+
+        def dev_token(
+            method: str, path: str, headers: dict[str, str], body: bytes
+        ) -> tuple[int, dict[str, str], bytes]:
+            return studio.dev_token(self.token, body)
+
+        # The Studio page (web/) and its offline sign-in: the deployed stack has neither route.
+        self.api.add_local_route("GET", studio.PREFIX + "/config.json", lambda *_: studio.config())
+        self.api.add_local_route("GET", studio.PREFIX, lambda _m, path, _h, _b: studio.static_file(path))
+        self.api.add_local_route("POST", "/_local/dev-token", dev_token)
         self.api.add_local_route("GET", "/_local/jwks.json", jwks)
         self.api.add_local_route("POST", "/_local/schedules/", schedules)
         self.api.add_local_route("GET", "/_local", info)

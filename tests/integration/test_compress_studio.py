@@ -3,6 +3,7 @@ is smaller and still looks the same, the target size is met, GPS is gone), the j
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -88,7 +89,7 @@ def test_avif_really_is_avif(deployed: Deployed, client: ApiClient) -> None:
 
 
 def test_gps_is_stripped_by_default_and_orientation_applied(deployed: Deployed, client: ApiClient) -> None:
-    status, body = compress(client, image_base64=studio.inline(photo_with_gps()), format="jpeg")
+    status, body = compress(client, image=studio.inline(photo_with_gps()), format="jpeg")
     assert status == 200, body
     _, image = studio.stored(deployed, client, "alice", body["outputs"][0]["asset_id"])
     assert image.size == (400, 300)  # stored sideways with orientation 6: turned upright
@@ -204,3 +205,36 @@ def test_formats_presets_and_a_free_estimate(client: ApiClient) -> None:
     assert 0 < guess["estimated_reduction_percent"] < 100 and guess["sample_pixels"] < 2048 * 1536
     studio.assert_nothing_charged(client, "alice", before, studio.ledger(client, "alice"))
     assert len(studio.ledger(client, "alice")) >= len(entries)
+
+
+def test_the_original_client_gets_its_shape_inline(client: ApiClient) -> None:
+    """The original front end's call (CompressionTab): image_base64 chooses its answer, the file inline."""
+    source = photo_png()
+    status, body = compress(
+        client,
+        image_base64=studio.inline(source),
+        quality=85,
+        format="jpeg",
+        strip_metadata=True,
+        progressive=True,
+        optimize=True,
+    )
+    assert status == 200, body
+    assert body["success"] is True and body["image_base64"].startswith("data:image/jpeg;base64,")
+    inline = Image.open(io.BytesIO(base64.b64decode(body["image_base64"].split(",", 1)[1])))
+    assert inline.format == "JPEG" and inline.size == (body["width"], body["height"]) == (512, 512)
+    assert body["compressed_size_kb"] < body["original_size_kb"] and body["quality_used"] == 85
+    assert 0 < body["compression_ratio"] < 100 and body["metadata_stripped"] is True
+
+
+def test_an_inline_answer_that_cannot_fit_is_413_before_any_job(client: ApiClient) -> None:
+    noise = Image.fromarray(np.random.default_rng(1).integers(0, 256, (1400, 1400, 3), dtype=np.uint8))
+    out = io.BytesIO()
+    noise.save(out, "PNG")  # ~5.9 MB of incompressible pixels
+    before, entries = studio.balance(client, "alice"), studio.ledger(client, "alice")
+    status, body = compress(
+        client, image=studio.inline(out.getvalue()), format="png", response_format="original"
+    )
+    assert status == 413, body
+    assert "response_format=url" in body["detail"]
+    studio.assert_nothing_charged(client, "alice", before, entries)

@@ -3,6 +3,7 @@ the alpha is gone or kept, every frame is there with its timing, an iPhone HEIC 
 
 from __future__ import annotations
 
+import base64
 import io
 
 import pytest
@@ -185,3 +186,24 @@ def test_supported_formats_and_recommendations(client: ApiClient) -> None:
     assert web[0]["rank"] == 1 and web[0]["estimated_bytes"] < len(photo)
     png_option = next(o for o in web if o["format"] == "PNG")
     assert png_option["estimated_bytes"] == pytest.approx(len(photo), rel=0.3)  # a real encode of it
+
+
+def test_the_original_client_gets_its_shape_inline(client: ApiClient) -> None:
+    """The original front end's call (FormatConverterTab), answered as its hook reads it."""
+    status, body = convert(
+        client,
+        image_base64=studio.inline(cutout()),
+        target_format="webp",
+        preserve_transparency=True,
+        quality=85,
+        strip_metadata=False,
+        optimize=True,
+        progressive=True,
+    )
+    assert status == 200, body
+    assert body["success"] is True and body["image_base64"].startswith("data:image/webp;base64,")
+    inline = Image.open(io.BytesIO(base64.b64decode(body["image_base64"].split(",", 1)[1])))
+    assert inline.format == "WEBP" and inline.convert("RGBA").getpixel((5, 5))[3] == 0
+    assert body["original_format"] == "png" and body["target_format"] == "webp"
+    assert body["transparency_preserved"] is True and body["metadata_preserved"] is False  # it had none
+    assert body["converted_size_kb"] > 0 and body["color_space"] == "sRGB"

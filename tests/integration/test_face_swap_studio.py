@@ -58,7 +58,7 @@ def test_the_face_really_moves_and_the_result_records_who_asked(
 ) -> None:
     before = studio.balance(client, "alice")
     base, face = astronaut(), lfw_face(1)
-    status, body = swap(client, base_image_base64=jpeg(base), face_image_base64=jpeg(face))
+    status, body = swap(client, image=jpeg(base), face_image=jpeg(face))
     assert status == 200, body
     asset, image = studio.stored(deployed, client, "alice", body["outputs"][0]["asset_id"])
     image = image.convert("RGB")
@@ -83,9 +83,9 @@ def test_the_face_really_moves_and_the_result_records_who_asked(
     image.save("/tmp/face_swap_result.png")
 
 
-def test_the_chosen_face_of_a_group_photo_from_the_library(deployed: Deployed, client: ApiClient) -> None:
+def test_the_chosen_face_of_a_group_photo(deployed: Deployed, client: ApiClient) -> None:
     photo = group()
-    status, body = swap(client, image=jpeg(photo), face_image=jpeg(astronaut()), target_face_index=1)
+    status, body = swap(client, image=jpeg(photo), face_image=jpeg(astronaut()), target_index=1)
     assert status == 200, body
     assert body["details"]["target_index"] == 1 and body["details"]["faces"]["base_faces"] == 3
 
@@ -165,3 +165,12 @@ def test_models_and_a_recommendation_that_reads_the_resolutions(client: ApiClien
         body={"base_image_resolution": {"width": 4000, "height": 3000}},
     )
     assert status == 422 and "4000x3000" in none["error"]["message"], none
+
+
+def test_the_original_client_gets_the_swap_inline(client: ApiClient) -> None:
+    """FaceSwapStudio's call: base_image_base64 and face_image_base64, answered with a data URL."""
+    status, body = swap(client, base_image_base64=jpeg(astronaut()), face_image_base64=jpeg(lfw_face(1)))
+    assert status == 200, body
+    assert body["success"] is True and body["image_base64"].startswith("data:image/png;base64,")
+    assert (body["width"], body["height"]) == (512, 512) and body["model"] == "image-face-swap"
+    assert body["metadata"]["requested_by"] == "alice" and body["credits_charged"] == 1

@@ -18,7 +18,7 @@ def inline_png(color: tuple[int, int, int] = (0, 128, 255)) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def test_an_inline_image_is_kept_with_its_prompt_and_cost(client: ApiClient) -> None:
+def test_an_inline_image_is_kept_with_its_prompt_and_never_a_cost_the_client_sent(client: ApiClient) -> None:
     body = {
         "image": inline_png(),
         "prompt": "blue square",
@@ -31,12 +31,14 @@ def test_an_inline_image_is_kept_with_its_prompt_and_cost(client: ApiClient) -> 
     status, saved = client.call("POST", f"{P}/save-to-library", user="alice", body=body)
     assert status == 200, saved
     (asset,) = saved["assets"]
+    # an image not made by a job of ours cost nothing here: the client cannot write a cost figure
     assert (asset["width"], asset["height"], asset["prompt"], asset["cost_credits"]) == (
         40,
         30,
         "blue square",
-        5,
+        0,
     )
+    assert any("cost sent was ignored" in n for n in saved["notes"])
     # the user's tags (lower-cased, unique) plus automatic ones: colour, shape, size, format, prompt words
     auto = asset["metadata"]["auto_tags"]
     assert set(asset["tags"]) == {"hero", "launch"} | set(auto)

@@ -112,7 +112,7 @@ def test_unknown_routes_reach_the_default_route(deployed: Deployed) -> None:
     assert deployed.plan.find_route("GET", "/api/image-studio/health")[0] is not default
     status, body = deployed.http(default.function, api_event("health/unknown_route"))
     assert status == 404 and body["error"]["code"] == "route_not_found"
-    assert body["detail"].startswith("No route POST /api/image-studio/control/process")
+    assert body["detail"].startswith("No route POST /api/image-studio/no-such-route")
 
 
 def test_control_operations_are_catalog_data(deployed: Deployed) -> None:

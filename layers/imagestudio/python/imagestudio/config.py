@@ -51,6 +51,7 @@ class Settings:
     batch_state_machine: str = ""
     batch_distributed_state_machine: str = ""
     batch_topic: str = ""
+    original_clients: tuple[str, ...] = ()  # token clients (azp/client_id) answered the original's shapes
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,4 +74,7 @@ class Settings:
             batch_state_machine=env.get("BATCH_STATE_MACHINE", ""),
             batch_distributed_state_machine=env.get("BATCH_DISTRIBUTED_STATE_MACHINE", ""),
             batch_topic=env.get("BATCH_TOPIC_ARN", ""),
+            original_clients=tuple(
+                c.strip() for c in env.get("ORIGINAL_CLIENT_IDS", "").split(",") if c.strip()
+            ),
         )

@@ -38,6 +38,7 @@ from imagestudio.imaging.compress import (
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.models.requests import RequestModel, ResponseFormat
 from imagestudio.operations.core import Outcome, OutputMeta, computed_unit, run_operation
+from imagestudio.operations.inline_answer import ensure_files_fit
 from imagestudio.operations.inputs import resolve_input_file
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, Route, register
 from imagestudio.ports import Ports
@@ -144,6 +145,8 @@ def run(ports: Ports, owner: str, request: CompressRequest) -> Outcome:
         ports, owner, image=request.image, asset_id=request.asset_id, upload_id=request.upload_id
     )
     result = compress(source.data, options)  # 422s (caps, bombs, an unreachable target) before any job
+    if request.response_format != "url":  # inline: it must fit in a Lambda answer, else 413 now
+        ensure_files_fit([result.bytes], what="the compressed image")
     details = report(result, source.data)
     details["preset"] = request.preset
     notes = list(result.notes)

@@ -40,6 +40,7 @@ from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.sources import MIME, NAMES
 from imagestudio.models.requests import RequestModel, ResponseFormat
 from imagestudio.operations.core import Outcome, OutputMeta, computed_unit, run_operation
+from imagestudio.operations.inline_answer import ensure_files_fit
 from imagestudio.operations.inputs import resolve_input_file
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, Route, register
 from imagestudio.ports import Ports
@@ -116,6 +117,8 @@ def run(ports: Ports, owner: str, request: ConvertRequest) -> Outcome:
         ports, owner, image=request.image, asset_id=request.asset_id, upload_id=request.upload_id
     )
     result = convert(source.data, options)  # 422s (caps, bombs, bad values) before any job opens
+    if request.response_format != "url":  # inline: it must fit in a Lambda answer, else 413 now
+        ensure_files_fit([result.bytes], what="the converted image")
     details: dict[str, Any] = {
         **result.describe(),
         "original_format": result.source_format,

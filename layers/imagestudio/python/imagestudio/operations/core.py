@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 from imagestudio.errors import DomainError, ProviderError
 from imagestudio.models.records import Asset, ErrorInfo, Job, utcnow
 from imagestudio.operations.finisher import Finish, store_output
+from imagestudio.operations.inline_answer import ensure_inline_fits
 from imagestudio.operations.jobs import error_info, fail_job, open_job, succeed_job
 from imagestudio.ports import Ports
 from imagestudio.providers import registry
@@ -84,6 +85,7 @@ class OutputMeta:
     prompt: str | None = None
     parent: Asset | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    inline: bool = False  # the answer carries the images as base64: it must fit in a Lambda answer
 
     def finish(self, unit: Unit) -> Finish:
         return Finish(
@@ -190,6 +192,14 @@ def run_operation(
     count: int | None = None,
 ) -> Outcome:
     """`count`: what the plan counts (default one per unit; 0 for our free compute, counted nowhere)."""
+    # before the job opens: nothing is reserved for an answer that could not be sent (outputs made
+    # on our compute, output_format None, are checked by their operation from their real sizes)
+    if meta.inline and meta.output_format is not None:
+        ensure_inline_fits(
+            [(u.width, u.height) for u in units],
+            meta.output_format,
+            what=f"{len(units)} images" if len(units) > 1 else "the image",
+        )
     job = open_job(
         ports,
         owner,

@@ -183,6 +183,7 @@ def run(ports: Ports, owner: str, request: FaceSwapStudioRequest) -> Outcome:
         source="face-swapped",
         output_format=request.output_format,
         parent=base.asset,
+        inline=request.response_format != "url",
         metadata={
             "requested_by": owner,
             "requested_at": requested_at,
@@ -220,7 +221,8 @@ def run(ports: Ports, owner: str, request: FaceSwapStudioRequest) -> Outcome:
         label="face swap",
         long_job=model.runs_async,
         price=Quote(credits=credits, usd=usd).price,
-        unit=model_unit(model.provider, model.id, call, None),
+        # the base image's size: what the swap makes, so an inline answer can be checked up front
+        unit=model_unit(model.provider, model.id, call, (base.image.width, base.image.height)),
         meta=meta,
         inputs=inputs,
         provider=model.provider,

@@ -443,39 +443,25 @@ def _3d_price(request: ThreeDStudioRequest, facts: InputFacts) -> Quote:
     return quote_of({"operation": "image-to-3d", "model": request.model})
 
 
-def _runner(operation: str) -> Any:
-    return lambda ports, owner, request: start(ports, owner, operation, request)
+def _spec(name: str, request: type[_Inputs], price: Any, deadline_minutes: int) -> OperationSpec:
+    return register(
+        OperationSpec(
+            name=name,
+            request=request,
+            run=lambda ports, owner, body: start(ports, owner, name, body),
+            price=price,
+            usage=name,
+            long=True,
+            deadline_minutes=deadline_minutes,
+        )
+    )
 
 
 SPECS: dict[str, OperationSpec] = {
-    spec.name: register(spec)
+    spec.name: spec
     for spec in (
-        OperationSpec(
-            name="image-to-video",
-            request=VideoStudioRequest,
-            run=_runner("image-to-video"),
-            price=_video_price,
-            usage="image-to-video",
-            long=True,
-            deadline_minutes=30,
-        ),
-        OperationSpec(
-            name="talking-avatar",
-            request=AvatarStudioRequest,
-            run=_runner("talking-avatar"),
-            price=_avatar_price,
-            usage="talking-avatar",
-            long=True,
-            deadline_minutes=60,
-        ),
-        OperationSpec(
-            name="image-to-3d",
-            request=ThreeDStudioRequest,
-            run=_runner("image-to-3d"),
-            price=_3d_price,
-            usage="image-to-3d",
-            long=True,
-            deadline_minutes=15,
-        ),
+        _spec("image-to-video", VideoStudioRequest, _video_price, 30),
+        _spec("talking-avatar", AvatarStudioRequest, _avatar_price, 60),
+        _spec("image-to-3d", ThreeDStudioRequest, _3d_price, 15),
     )
 }
