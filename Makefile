@@ -34,7 +34,7 @@ redrive: $(STAMP)  ## re-drive the running offline stack's dead-letter queues (Q
 	$(PY) -m local redrive --port $(PORT) --queue $(or $(QUEUE),all)
 
 token: $(STAMP)  ## print a dev JWT for USER (last line)
-	@$(PY) -m local token --user "$(TOKEN_USER)" $(if $(GROUPS),--groups "$(GROUPS)")
+	@$(PY) -m local token --user "$(TOKEN_USER)" $(if $(GROUPS),--groups "$(GROUPS)") $(if $(CLIENT),--client "$(CLIENT)")
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

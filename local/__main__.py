@@ -137,7 +137,7 @@ def token(args: argparse.Namespace) -> int:
     signer = default_signer(plan, Path(args.state_dir))
     groups = [g for g in (args.groups or "").split(",") if g]
     print(f"# dev JWT for user {args.user!r}, issuer {signer.authorizer.issuer}", file=sys.stderr)
-    print(signer.issue(args.user, groups=groups, ttl=args.ttl))
+    print(signer.issue(args.user, groups=groups, ttl=args.ttl, client=args.client))
     return 0
 
 
@@ -195,6 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     p_token.add_argument("--user", default="dev-user")
     p_token.add_argument("--groups", default="", help="comma-separated groups, e.g. admin")
     p_token.add_argument("--ttl", type=int, default=12 * 3600)
+    p_token.add_argument(
+        "--client",
+        default=None,
+        help="the app client the token is issued to (azp claim); an original Image Studio front end's "
+        "gets the original's answers when the stack runs with --param OriginalClientIds=<it>",
+    )
     p_token.set_defaults(func=token)
 
     p_reset = sub.add_parser("reset", parents=[common], help="forget the saved tables and buckets")

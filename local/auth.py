@@ -56,8 +56,16 @@ class TokenSigner:
         self.authorizer = authorizer
 
     def issue(
-        self, user: str, *, groups: list[str] | None = None, ttl: int = 12 * 3600, email: str | None = None
+        self,
+        user: str,
+        *,
+        groups: list[str] | None = None,
+        ttl: int = 12 * 3600,
+        email: str | None = None,
+        client: str | None = None,
     ) -> str:
+        """A dev token; `client` is the app client it is issued to (the `azp` claim, as OIDC providers
+        such as Clerk or Auth0 put it), for deployments that answer some clients differently."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": user,
@@ -73,6 +81,8 @@ class TokenSigner:
         }
         if groups:
             claims["cognito:groups"] = groups
+        if client:
+            claims["azp"] = client
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KEY_ID})
 
     def verify(self, header_value: str | None) -> dict[str, Any]:

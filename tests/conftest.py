@@ -100,8 +100,8 @@ class ApiClient:
         self.api = HttpApi(deployed.plan, deployed.runtime, self.signers)
         self._default = next(s for k, s in self.signers.items() if k.endswith(".<default>"))
 
-    def token(self, user: str, groups: list[str] | None = None) -> str:
-        return self._default.issue(user, groups=groups)
+    def token(self, user: str, groups: list[str] | None = None, client: str | None = None) -> str:
+        return self._default.issue(user, groups=groups, client=client)
 
     def call(
         self,
@@ -112,10 +112,11 @@ class ApiClient:
         groups: list[str] | None = None,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        client: str | None = None,
     ) -> tuple[int, Any]:
         all_headers = {"host": "localhost", **(headers or {})}
         if user is not None:
-            all_headers["authorization"] = f"Bearer {self.token(user, groups)}"
+            all_headers["authorization"] = f"Bearer {self.token(user, groups, client)}"
         raw = b""
         if body is not None:
             raw = json.dumps(body).encode()

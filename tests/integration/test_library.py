@@ -31,12 +31,14 @@ def test_an_inline_image_is_kept_with_its_prompt_and_no_cost_the_client_wrote(cl
     status, saved = client.call("POST", f"{P}/save-to-library", user="alice", body=body)
     assert status == 200, saved
     (asset,) = saved["assets"]
+    # an image not made by a job of ours cost nothing here: the client cannot write a cost figure
     assert (asset["width"], asset["height"], asset["prompt"], asset["cost_credits"]) == (
         40,
         30,
         "blue square",
         0,
     )
+    assert any("cost sent was ignored" in n for n in saved["notes"])
     status, stats = client.call("GET", f"{P}/assets/statistics", user="alice")
     assert status == 200 and stats["total_cost_credits"] == 0, stats
     # the user's tags (lower-cased, unique) plus automatic ones: colour, shape, size, format, prompt words

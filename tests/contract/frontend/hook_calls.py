@@ -79,7 +79,6 @@ _STUDIO_RESULT = (
     "metadata:dict",
 )
 _INLINE = "the answer carries no inline image: it needs {success: true, image_base64 (a data URL), ...}"
-_NEW_STUDIO = "the route does not exist yet: the new-studios issue builds it; phase 2 gives it this shape"
 
 
 def _each(prefix: str, fields: tuple[str, ...]) -> tuple[str, ...]:
@@ -149,10 +148,6 @@ CALLS: tuple[HookCall, ...] = (
             "total_generated:int",
             "total_failed:int",
         ),
-        phase2="the body is accepted and the images are made, but the answer is our job view (job_id, "
-        "outputs with URLs): it needs success: true, results[] with image_base64 (raw base64), width, "
-        "height, provider, model, variation, seed, and request, total_generated, total_failed; inline "
-        "only when it fits in 6 MB, else 413 before charging",
     ),
     HookCall(
         name="estimateCost",
@@ -215,8 +210,6 @@ CALLS: tuple[HookCall, ...] = (
             "options": {},
         },
         reads=("operation:str", "provider:str", *_STUDIO_RESULT),
-        phase2="422: the edit request refuses `options` (EditStudio always sends {}); then "
-        + _INLINE.replace("...", "operation, provider, width, height, metadata"),
     ),
     HookCall(
         name="loadEditModels",
@@ -270,7 +263,6 @@ CALLS: tuple[HookCall, ...] = (
             "models[].features:list",
             "models[].max_faces:int",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="getFaceSwapModelRecommendation",
@@ -283,7 +275,6 @@ CALLS: tuple[HookCall, ...] = (
             "preferences": {"prioritize_cost": True},
         },
         reads=_RECOMMENDATION,
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processFaceSwap",
@@ -292,7 +283,12 @@ CALLS: tuple[HookCall, ...] = (
         caller=C + "FaceSwapStudio.tsx",
         body={"base_image_base64": IMAGE, "face_image_base64": FACE},
         reads=("provider:str", "model:str", *_STUDIO_RESULT),
-        phase2=_NEW_STUDIO,
+        phase2=(
+            "the route and its original answer exist (data URL, model, provider), but the replayed images "
+            "($image, $face) are flat colour squares: the face check refuses them before any charge (422 "
+            "'No face was found in the face image'); tests/integration/test_face_swap_studio.py replays the "
+            "call with real faces"
+        ),
         notes="`model` is the recommended model once the recommendation answered; absent before.",
     ),
     HookCall(
@@ -300,10 +296,12 @@ CALLS: tuple[HookCall, ...] = (
         method="POST",
         path="/api/image-studio/upscale",
         caller=C + "UpscaleStudio.tsx",
-        body={"image_base64": IMAGE, "mode": "auto", "preset": "web"},
+        body={"image_base64": IMAGE, "mode": "auto", "preset": "social"},
         reads=("mode:str", *_STUDIO_RESULT),
-        phase2="the body is accepted and the image upscaled, but the answer is our job view: "
-        + _INLINE.replace("...", "mode, width, height, metadata"),
+        notes="The component's default preset is 'web' (2048 px long side): a 2048x1536 PNG cannot be "
+        "promised inline under Lambda's 6 MB, so that answers 413 before any charge with a detail the UI "
+        "shows (pick the social preset, or use our URL answer); the user's 'social' pick is replayed here. "
+        "tests/integration/test_original_answers.py checks the 'web' refusal.",
     ),
     HookCall(
         name="loadControlOperations",
@@ -337,9 +335,6 @@ CALLS: tuple[HookCall, ...] = (
             "output_format": "png",
         },
         reads=("operation:str", "provider:str", *_STUDIO_RESULT),
-        phase2="404: no POST control/process (ours is POST control), and control_image_base64 is not an "
-        "alias of our image field; then "
-        + _INLINE.replace("...", "operation, provider, width, height, metadata"),
     ),
     HookCall(
         name="optimizeForSocial",
@@ -369,9 +364,6 @@ CALLS: tuple[HookCall, ...] = (
             "results[].safe_zone.right:number",
             "total_optimized:int",
         ),
-        phase2="422: social drops image_base64 ('got none'); then the answer needs success: true, "
-        "results[] with platform, format, width, height, ratio, safe_zone and image_base64 (data URLs, "
-        "413 before any work when they cannot fit in 6 MB), and total_optimized",
     ),
     HookCall(
         name="getPlatformFormats",
@@ -408,7 +400,6 @@ CALLS: tuple[HookCall, ...] = (
             "formats[].recommended_quality:int",
             "formats[].use_cases:list",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="loadCompressionPresets",
@@ -425,7 +416,6 @@ CALLS: tuple[HookCall, ...] = (
             "presets[].target_size_kb?:int",
             "presets[].strip_metadata:bool",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="estimateCompression",
@@ -441,7 +431,6 @@ CALLS: tuple[HookCall, ...] = (
             "height:int",
             "format:str",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processCompression",
@@ -468,7 +457,6 @@ CALLS: tuple[HookCall, ...] = (
             "quality_used:int",
             "metadata_stripped:bool",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="loadSupportedFormats",
@@ -484,7 +472,6 @@ CALLS: tuple[HookCall, ...] = (
             "formats[].supports_lossy:bool",
             "formats[].mime_type:str",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="getFormatRecommendations",
@@ -492,7 +479,6 @@ CALLS: tuple[HookCall, ...] = (
         path="/api/image-studio/convert-format/recommendations?source_format=png",
         caller=C + "ImageProcessingStudio/FormatConverterTab.tsx",
         reads=("recommendations:list", "recommendations[].format:str", "recommendations[].reason:str"),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processFormatConversion",
@@ -521,7 +507,6 @@ CALLS: tuple[HookCall, ...] = (
             "metadata_preserved:bool",
             "color_space?:str",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="saveImageToLibrary",
@@ -537,9 +522,6 @@ CALLS: tuple[HookCall, ...] = (
             "output_format": "png",
         },
         reads=(),
-        phase2="422: SaveRequest (operations/library.py) silently drops image_base64 and then finds no "
-        "image; it needs image_base64 as an alias of image, cost (US$) and operation "
-        "('image-generation') mapped to cost_credits and source, output_format accepted",
         notes="CreateStudio saves every generated image; it ignores the answer and only logs a failure.",
     ),
 )

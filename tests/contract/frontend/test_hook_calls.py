@@ -1,8 +1,10 @@
 """Replays the original front end's calls (hook_calls.py) against the API handlers on moto.
 
 Each call goes through the emulated HTTP API and JWT authorizer as the original client would send
-it, as a pro user with credits. A call passes when it answers 2xx and every field the front end
-reads is there with the type it expects. Calls that need phase 2 are xfail(strict=True): when one
+it, as a pro user with credits, with tokens issued to the original front end's app client (the
+deployment lists it in OriginalClientIds, so its studio calls get the original's inline answers).
+A call passes when it answers 2xx and every field the front end reads is there with the type it
+expects. Calls that need phase 2 are xfail(strict=True): when one
 starts working the test fails until its `phase2` note is removed from the table.
 """
 
@@ -24,6 +26,9 @@ from tests.conftest import TEMPLATE, ApiClient, Deployed, deploy
 from tests.contract.frontend.hook_calls import CALLS, FACE, IMAGE, RAW_IMAGE, HookCall
 
 USER = "frontend-user"
+#: the app client the original front end's tokens are issued to, listed in the deployment's
+#: OriginalClientIds: its studio calls get the original's shapes (create's body has no other sign)
+CLIENT = "alwrity-frontend"
 _TIERS = {"budget", "mid", "premium"}
 _DATA_URL = re.compile(r"data:image/[a-z0-9.+-]+;base64,(?P<data>.+)", re.DOTALL)
 
@@ -151,7 +156,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployed, 
             "POWERTOOLS_METRICS_DISABLED": "true",
         }.items():
             env.setenv(key, value)
-        for deployed in deploy(TEMPLATE, {**LOCAL_PARAMETERS, "PollWaitScale": "0"}):
+        parameters = {**LOCAL_PARAMETERS, "PollWaitScale": "0", "OriginalClientIds": CLIENT}
+        for deployed in deploy(TEMPLATE, parameters):
             from imagestudio.api.context import ports
             from imagestudio.config import environment_view
 
@@ -180,7 +186,7 @@ def test_the_table_records_every_call_of_the_hook_once() -> None:
 def test_the_front_end_reads_what_it_needs(stack: tuple[Deployed, ApiClient], call: HookCall) -> None:
     _, client = stack
     body = _fill(call.body) if call.body is not None else None
-    status, answer = client.call(call.method, call.path, user=USER, body=body)
+    status, answer = client.call(call.method, call.path, user=USER, body=body, client=CLIENT)
     assert 200 <= status < 300, f"{call.method} {call.path} answered {status}: {answer!r:.400}"
     assert isinstance(answer, dict), f"the body is not a JSON object: {answer!r:.200}"
     assert problems(answer, call.reads) == [], f"answer: {answer!r:.300}"

@@ -207,6 +207,8 @@ class Settings(ProviderSettings):
         str, BeforeValidator(lambda v: v.strip().rstrip("/") if isinstance(v, str) else v)
     ] = _var("CALLBACK_BASE_URL", default="")
     dead_letter_queues: str = _var("DEAD_LETTER_QUEUES", default="")  # the re-drive function's queues
+    # token clients (azp/client_id) answered the original Image Studio's shapes (api/original_answers.py)
+    original_clients: Words = _var("ORIGINAL_CLIENT_IDS", default=())
 
 
 def check_at_cold_start() -> Settings:

@@ -68,6 +68,14 @@ class ProviderError(DomainError):
     code = "provider_error"
 
 
+class AnswerTooLarge(DomainError):
+    """An inline answer (images as base64) that could not fit in Lambda's 6 MB response: refused before
+    any credit is reserved, with what to change."""
+
+    status = 413
+    code = "answer_too_large"
+
+
 class ContentRejected(DomainError):
     """A provider's content moderation refused the input: the user's to fix."""
 

@@ -48,6 +48,7 @@ class Versions(BaseModel):
 
 class Saved(BaseModel):
     assets: list[AssetView]
+    notes: list[str] = []
 
 
 class Deleted(BaseModel):
@@ -276,9 +277,12 @@ def get_versions(asset_id: Annotated[str, Path(max_length=64)]) -> Versions:
 @router.post(
     f"{API_PREFIX}/save-to-library",
     summary="Keep an inline image or a job's outputs in the library",
-    description="An inline image is verified, stripped of metadata and stored with its prompt, provider, "
-    "model and cost; a job's outputs are marked saved with the title and tags given. "
-    "Accepts an Idempotency-Key.",
+    description="An inline image is verified, stripped of metadata and stored with its prompt, provider "
+    "and model; a job's outputs are marked saved with the title and tags given. An inline image that is "
+    "one of your recent outputs (as the original Image Studio client sends each create result) is kept "
+    "where it is, not copied. A cost sent by the client (cost, cost_credits) is ignored: an asset's cost "
+    "is that of the job that made it, 0 for an image made elsewhere. The original client's image_base64, "
+    "operation (image-generation, ...) and output_format are accepted. Accepts an Idempotency-Key.",
     tags=["Assets"],
 )
 def save(request: SaveRequest) -> Saved:
@@ -287,7 +291,9 @@ def save(request: SaveRequest) -> Saved:
     def run() -> dict[str, object]:
         p = ports()
         kept = save_to_library(p, who.user_id, request)
-        return Saved(assets=[AssetView.of(a, p.blobs) for a in kept]).model_dump(mode="json")
+        return Saved(assets=[AssetView.of(a, p.blobs) for a in kept.assets], notes=kept.notes).model_dump(
+            mode="json"
+        )
 
     key = router.current_event.headers.get(HEADER)
     body = request.model_dump(mode="json")

@@ -11,8 +11,8 @@ from pydantic import Field
 
 from imagestudio import API_PREFIX
 from imagestudio.api.context import caller, ports
-from imagestudio.api.operation_views import OperationResponse
-from imagestudio.api.studio import STUDIO_RESPONSES, studio_answer
+from imagestudio.api.original_answers import OriginalCreateAnswer, original_create
+from imagestudio.api.studio import SHAPES, StudioBody, studio_answer, studio_responses
 from imagestudio.errors import NotFound
 from imagestudio.models.records import Persona, utcnow
 from imagestudio.models.requests import RequestModel
@@ -26,17 +26,17 @@ personas_router = Router()
     f"{API_PREFIX}/create",
     summary="Create images from a prompt, template, quality tier or model",
     description="Outputs are exactly the requested (or template) size. Variations run concurrently with "
-    "seed + i; a failed variation is reported and not charged. Accepts an Idempotency-Key.",
+    "seed + i; a failed variation is reported and not charged. Accepts an Idempotency-Key." + SHAPES,
     tags=["Create"],
-    responses=STUDIO_RESPONSES,
+    responses=studio_responses(OriginalCreateAnswer),
 )
-def create_images(request: CreateRequest) -> Response[OperationResponse]:
+def create_images(request: CreateRequest) -> Response[StudioBody]:
     return studio_answer(
         router,
         scope="create",
         request=request,
-        response_format=request.response_format,
-        run=lambda p, owner: create(p, owner, request),
+        run=create,
+        original=original_create,
     )
 
 

@@ -7,10 +7,16 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from imagestudio import API_PREFIX
 from imagestudio.api.operation_views import OperationResponse
-from imagestudio.api.studio import STUDIO_RESPONSES, studio_answer
+from imagestudio.api.original_answers import OriginalStudioAnswer, original_single
+from imagestudio.api.studio import SHAPES, StudioBody, studio_answer, studio_responses
 from imagestudio.operations.edit import EditStudioRequest, edit
+from imagestudio.ports import Ports
 
 router = Router()
+
+
+def _original(answer: OperationResponse, ports: Ports, owner: str) -> OriginalStudioAnswer:
+    return original_single(answer, ports, owner, operation=answer.details.get("edit_operation"))
 
 
 @router.post(
@@ -23,15 +29,15 @@ router = Router()
     "ratio at another scale is resized; another aspect ratio is refused. general_edit without a model "
     "uses the recommended one and says why (details.recommendation). relight runs as a long job: the "
     "answer is 202 with the job's links. Outputs record the input asset as their parent. Accepts an "
-    "Idempotency-Key header.",
+    "Idempotency-Key header." + SHAPES,
     tags=["Edit"],
-    responses=STUDIO_RESPONSES,
+    responses=studio_responses(OriginalStudioAnswer),
 )
-def process_edit(request: EditStudioRequest) -> Response[OperationResponse]:
+def process_edit(request: EditStudioRequest) -> Response[StudioBody]:
     return studio_answer(
         router,
         scope="edit",
         request=request,
-        response_format=request.response_format,
-        run=lambda p, owner: edit(p, owner, request),
+        run=edit,
+        original=_original,
     )

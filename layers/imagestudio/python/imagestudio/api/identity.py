@@ -15,6 +15,7 @@ ADMIN_GROUP = "admin"
 class Caller:
     user_id: str
     groups: frozenset[str]
+    client_id: str | None = None  # the app client the token was issued to (azp, or client_id)
 
     @property
     def is_admin(self) -> bool:
@@ -36,4 +37,9 @@ def caller_from_event(event: APIGatewayProxyEventV2) -> Caller:
     sub = claims.get("sub")
     if not sub:
         raise Unauthorized("No verified identity on this request: send 'Authorization: Bearer <token>'.")
-    return Caller(user_id=str(sub), groups=_groups(claims.get("cognito:groups")))
+    client = claims.get("azp") or claims.get("client_id")
+    return Caller(
+        user_id=str(sub),
+        groups=_groups(claims.get("cognito:groups")),
+        client_id=str(client) if client else None,
+    )

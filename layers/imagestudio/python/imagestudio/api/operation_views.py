@@ -9,10 +9,13 @@ from pydantic import BaseModel, Field
 
 from imagestudio.api.views import JobLinks, JobView, OutputView
 from imagestudio.operations.core import Outcome
+from imagestudio.operations.inline_answer import INLINE_BUDGET
 from imagestudio.store.blobs import BlobStore
 
 ResponseFormat = Literal["url", "b64_json"]
-INLINE_CAP_BYTES = 4 * 1024 * 1024  # base64 inflates by 4/3: stays well under Lambda's 6 MB answer
+#: raw bytes whose base64 fits in what a Lambda may answer. The operation already refused (413) an
+#: inline answer whose bound exceeds it, so this is a last safety net, never reached in practice.
+INLINE_CAP_BYTES = INLINE_BUDGET // 4 * 3
 
 
 class FailureView(BaseModel):

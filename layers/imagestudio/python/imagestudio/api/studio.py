@@ -1,5 +1,8 @@
 """The answer every studio operation gives (`studio_answer`), whatever route it serves.
 
+Ours by default; the original Image Studio's shape, images inline, when the request chooses it
+(api/original_answers.py `answer_shape`).
+
 A finished operation answers 200 with its outputs; one that runs as a long job at the provider
 (relight, creative upscale) answers 202 with the job's links and a Location header: follow
 status_url. An Idempotency-Key replays the first answer (with fresh download URLs) without doing
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -24,9 +28,19 @@ from imagestudio.api.operation_views import (
     ResponseFormat,
     operation_response,
 )
+from imagestudio.api.original_answers import (
+    OriginalCreateAnswer,
+    OriginalFileAnswer,
+    OriginalPending,
+    OriginalStudioAnswer,
+    answer_shape,
+    original_pending,
+)
 from imagestudio.models.records import OPEN_STATUSES
 from imagestudio.operations.core import Outcome
 from imagestudio.ports import Ports
+
+Req = TypeVar("Req", bound=BaseModel)
 
 STUDIO_RESPONSES: dict[int, OpenAPIResponse] = {
     200: {
@@ -57,25 +71,70 @@ def _refresh(answer: OperationResponse, p: Ports, owner: str, response_format: R
                 answer.notes.append(f"output {asset.id} is too large to inline; use its url.")
 
 
+#: builds the original's answer from ours: (our answer, ports, owner) -> the original's body
+OriginalBuilder = Callable[[OperationResponse, Ports, str], BaseModel]
+StudioBody = (
+    OperationResponse | OriginalCreateAnswer | OriginalStudioAnswer | OriginalPending | OriginalFileAnswer
+)
+
+
+def studio_responses(original: type[BaseModel]) -> dict[int, OpenAPIResponse]:
+    """Both shapes in the OpenAPI document: ours (recommended), and the original's."""
+    return {
+        200: {
+            "description": "Done. Ours (recommended, the default): the job, what it cost and each output "
+            "with a download URL. With response_format=original (see the route's description): "
+            f"{original.__name__}, the original Image Studio's shape with the images inline.",
+            "content": {"application/json": {"model": OperationResponse | original}},
+        },
+        202: {
+            "description": STUDIO_RESPONSES[202]["description"]
+            + " In the original's shape: the same with success false and a detail saying where the result "
+            "will be (the original client cannot poll).",
+            "content": {"application/json": {"model": OperationResponse | OriginalPending}},
+        },
+        413: {
+            "description": "An inline answer (b64_json or original) that could not fit in Lambda's 6 MB: "
+            "refused before any credit is reserved; `detail` says what to change.",
+        },
+    }
+
+
+#: how a studio route says the answer is chosen (appended to its description)
+SHAPES = (
+    " Answer: ours by default (download URLs; recommended). response_format=b64_json adds each file "
+    "inline; response_format=original (or Accept: application/vnd.imagestudio.original+json, a token "
+    "of a client listed in OriginalClientIds, or a body using the original client's field names such as "
+    "image_base64) answers the original Image Studio's shape with the images inline. An inline answer "
+    "that could not fit in Lambda's 6 MB is refused with 413 before any credit is reserved."
+)
+
+
 def studio_answer(
     route: Router,
     *,
     scope: str,
-    request: BaseModel,
-    response_format: ResponseFormat,
-    run: Callable[[Ports, str], Outcome],
-) -> Response[OperationResponse]:
-    """Run a studio operation once per Idempotency-Key and answer 200, or 202 for a long job."""
+    request: Req,
+    run: Callable[[Ports, str, Req], Outcome],
+    original: OriginalBuilder,
+) -> Response[StudioBody]:
+    """Run a studio operation once per Idempotency-Key and answer 200, or 202 for a long job, in the
+    shape the request chose (`answer_shape`): ours, or the original's with the images inline."""
     who = caller(route)
     key = route.current_event.headers.get(HEADER)
+    shape = answer_shape(route.current_event, request, ports().settings.original_clients)
+    if shape != getattr(request, "response_format", shape):
+        request = request.model_copy(update={"response_format": shape})  # the operation checks the fit
     ran: list[bool] = []
 
     def once() -> dict[str, object]:
         ran.append(True)
         p = ports()
         # With a key the answer is kept for replays: URLs only, inlined after (records stay small).
-        fmt: ResponseFormat = "url" if key else response_format
-        return operation_response(run(p, who.user_id), p.blobs, response_format=fmt).model_dump(mode="json")
+        fmt: ResponseFormat = "b64_json" if shape == "b64_json" and not key else "url"
+        return operation_response(run(p, who.user_id, request), p.blobs, response_format=fmt).model_dump(
+            mode="json"
+        )
 
     stored = run_idempotent(
         key,
@@ -86,13 +145,16 @@ def studio_answer(
         context=route.lambda_context,
     )
     answer = OperationResponse.model_validate(stored)
-    if key and (not ran or response_format == "b64_json"):
-        _refresh(answer, ports(), who.user_id, response_format)
+    if key and (not ran or shape == "b64_json"):
+        _refresh(answer, ports(), who.user_id, "b64_json" if shape == "b64_json" else "url")
+    body: StudioBody = answer
     if answer.status in OPEN_STATUSES:
         return Response(
             status_code=202,
             content_type=content_types.APPLICATION_JSON,
-            body=answer,
+            body=original_pending(answer) if shape == "original" else answer,
             headers={"Location": answer.links.status_url},
         )
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=answer)
+    if shape == "original":
+        body = cast(StudioBody, original(answer, ports(), who.user_id))
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)

@@ -15,7 +15,9 @@ from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, model_valid
 MAX_PROMPT = 10_000
 MAX_SEED = 4_294_967_294
 OutputFormat = Literal["png", "jpeg", "webp"]
-ResponseFormat = Literal["url", "b64_json"]
+#: url: our answer, outputs as download URLs (the default); b64_json: ours with each file inline too;
+#: original: the original Image Studio front end's shape, images inline (docs/frontend-compat.md)
+ResponseFormat = Literal["url", "b64_json", "original"]
 
 
 @cache
@@ -54,3 +56,28 @@ class RequestModel(BaseModel):
                     f"Valid fields: {', '.join(shown)}"
                 )
         return data
+
+
+def apply_options(model: type[BaseModel], data: Any, *, field: str = "options") -> Any:
+    """The original client's `options` object (Edit Studio always sends one, usually empty): each entry
+    that names a field of `model` is applied as that field; an entry naming none is refused by name,
+    like an unknown top-level field; an entry that contradicts the same field given at the top level
+    is refused too (which one was meant is not ours to guess)."""
+    if not isinstance(data, dict) or not isinstance(data.get(field), dict):
+        return data
+    names, shown = accepted_names(model)
+    options: dict[str, Any] = data[field]
+    unknown = sorted(str(k) for k in options if k not in names or k == field)
+    if unknown:
+        listed = ", ".join(f"'{u}'" for u in unknown[:10])
+        raise ValueError(
+            f"{field} carries {listed}, which {'is' if len(unknown) == 1 else 'are'} not a field of this "
+            f"request. {field} may carry any of: {', '.join(n for n in shown if n != field)}"
+        )
+    clashing = sorted(k for k, v in options.items() if k in data and data[k] != v)
+    if clashing:
+        raise ValueError(
+            f"{', '.join(repr(c) for c in clashing)} given both in {field} and at the top level with "
+            "different values: give it once."
+        )
+    return {**data, **options, field: {}}

@@ -44,9 +44,9 @@ class ControlStudioRequest(RequestModel):
     operation: ControlOperationName
     image: str | None = Field(
         None,
-        validation_alias=AliasChoices("image", "image_base64", "init_image"),
+        validation_alias=AliasChoices("image", "image_base64", "control_image_base64", "init_image"),
         description="The sketch, structure or style reference, or style_transfer's content image: base64 or "
-        "a data URL.",
+        "a data URL ('control_image_base64', the original client's name, is accepted too).",
     )
     asset_id: str | None = Field(None, max_length=64, description="Or: one of your assets.")
     upload_id: str | None = Field(None, max_length=64, description="Or: one of your ready uploads.")
@@ -182,6 +182,7 @@ def control(ports: Ports, owner: str, request: ControlStudioRequest) -> Outcome:
             operation="control",
             source="controlled",
             output_format=request.output_format,
+            inline=request.response_format != "url",
             prompt=request.prompt,
             parent=source.asset,
             metadata={

@@ -17,7 +17,7 @@ from imagestudio.catalog.models import parse_aspect_ratio
 from imagestudio.catalog.pricing import GenerateEstimateRequest, resolve_generation_model
 from imagestudio.errors import InvalidInput
 from imagestudio.models.records import Persona
-from imagestudio.models.requests import RequestModel
+from imagestudio.models.requests import RequestModel, ResponseFormat
 from imagestudio.models.text import PromptText
 from imagestudio.operations.core import Outcome, OutputMeta, Unit, run_operation
 from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
@@ -50,7 +50,7 @@ class CreateRequest(RequestModel):
     use_persona: bool = False
     persona_id: str | None = Field(None, max_length=64)
     output_format: Literal["png", "jpeg", "webp"] = "png"
-    response_format: Literal["url", "b64_json"] = "url"
+    response_format: ResponseFormat = "url"
 
     @field_validator("prompt")
     @classmethod
@@ -225,6 +225,7 @@ def create(ports: Ports, owner: str, request: CreateRequest) -> Outcome:
             operation="create",
             source="generated",
             output_format=request.output_format,
+            inline=request.response_format != "url",
             prompt=prompt,
             metadata={"template_id": template.id if template else None, "seed": base_seed, "style": style},
         ),

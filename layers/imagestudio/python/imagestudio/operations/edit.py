@@ -20,7 +20,7 @@ import io
 from typing import Any, Literal
 
 from PIL import Image
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 
 from imagestudio.catalog import get_catalog
 from imagestudio.catalog.edit_recommend import recommend_edit_model
@@ -29,7 +29,14 @@ from imagestudio.catalog.pricing import resolve_edit_model
 from imagestudio.errors import InvalidInput
 from imagestudio.imaging.output import open_image
 from imagestudio.imaging.verify import VerifiedImage
-from imagestudio.models.requests import MAX_PROMPT, MAX_SEED, OutputFormat, RequestModel, ResponseFormat
+from imagestudio.models.requests import (
+    MAX_PROMPT,
+    MAX_SEED,
+    OutputFormat,
+    RequestModel,
+    ResponseFormat,
+    apply_options,
+)
 from imagestudio.models.text import PromptText
 from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_single_unit, settle_inline
 from imagestudio.operations.finisher import output_bytes
@@ -86,6 +93,16 @@ IMAGE_FIELDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _expand(side: str, where: str) -> Any:
+    return Field(
+        0,
+        ge=0,
+        le=MAX_EXPAND,
+        validation_alias=AliasChoices(side, f"expand_{side}"),
+        description=f"outpaint: pixels to add {where} ('expand_{side}' is accepted too).",
+    )
+
+
 def _id_field(description: str) -> Any:
     return Field(None, max_length=64, description=description)
 
@@ -132,10 +149,10 @@ class EditStudioRequest(RequestModel):
         None, max_length=MAX_PROMPT, description="search_recolor: what to recolour."
     )
     grow_mask: int | None = Field(None, ge=0, le=100, description="Pixels to grow the mask's edges by.")
-    left: int = Field(0, ge=0, le=MAX_EXPAND, description="outpaint: pixels to add on the left.")
-    right: int = Field(0, ge=0, le=MAX_EXPAND, description="outpaint: pixels to add on the right.")
-    up: int = Field(0, ge=0, le=MAX_EXPAND, description="outpaint: pixels to add at the top.")
-    down: int = Field(0, ge=0, le=MAX_EXPAND, description="outpaint: pixels to add at the bottom.")
+    left: int = _expand("left", "on the left")
+    right: int = _expand("right", "on the right")
+    up: int = _expand("up", "at the top")
+    down: int = _expand("down", "at the bottom")
     creativity: float | None = Field(None, ge=0, le=1, description="outpaint: how freely to invent.")
     background_prompt: PromptText | None = Field(
         None, max_length=MAX_PROMPT, description="relight: the background."
@@ -151,8 +168,24 @@ class EditStudioRequest(RequestModel):
         "cost", description="general_edit without a model: what the recommendation favours."
     )
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    provider: str | None = Field(
+        None,
+        max_length=40,
+        description="The model's provider (the original client sends it with a model): checked against "
+        "the model that runs.",
+    )
     output_format: OutputFormat = "png"
     response_format: ResponseFormat = "url"
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The original client's extra parameters: each entry naming a field of this request "
+        "is applied as that field; any other is refused by name.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options(cls, data: Any) -> Any:
+        return apply_options(cls, data)
 
 
 def same_aspect(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -385,6 +418,12 @@ def edit(ports: Ports, owner: str, request: EditStudioRequest) -> Outcome:
     )
     notes += model_notes
     spec = catalog.model(model_id)
+    if request.provider and request.provider != spec.provider:
+        raise InvalidInput(
+            f"provider '{request.provider}' does not serve {spec.id} ({spec.provider} does): give the "
+            "model's provider or leave provider out.",
+            details={"field": "provider", "model": spec.id, "valid_choices": [spec.provider]},
+        )
     cost = price(request, InputFacts(width=image.width, height=image.height, model=model_id)).price
     width, height = image.width, image.height
     if op == "outpaint":
@@ -429,6 +468,7 @@ def edit(ports: Ports, owner: str, request: EditStudioRequest) -> Outcome:
         operation="edit",
         source="edited",
         output_format=request.output_format,
+        inline=request.response_format != "url",
         prompt=(None if "prompt" in ignored else request.prompt) or request.background_prompt,
         parent=source.asset,
         metadata={"edit_operation": op, "seed": request.seed},

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from imagestudio.errors import Conflict, InvalidInput
 from imagestudio.ids import new_id
@@ -21,10 +22,28 @@ from imagestudio.ports import Ports
 from imagestudio.store.blobs import asset_key
 
 MAX_LINEAGE_DEPTH = 20
+Source = Literal["generated", "edited", "upscaled", "controlled", "social", "upload", "external"]
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "jpg": "jpg", "webp": "webp"}
+
+
+#: the original client's `operation` names -> our asset source
+ORIGINAL_OPERATIONS: dict[str, Source] = {
+    "image-generation": "generated",
+    "image-edit": "edited",
+    "image-upscale": "upscaled",
+    "image-control": "controlled",
+    "social-optimization": "social",
+}
+#: how far back an inline image is looked for among the caller's own outputs
+RECENT_OUTPUTS = 50
 
 
 class SaveRequest(RequestModel):
-    image: str | None = Field(None, description="An inline image (base64 or data URL) to keep.")
+    image: str | None = Field(
+        None,
+        validation_alias=AliasChoices("image", "image_base64"),
+        description="An inline image (base64 or data URL) to keep ('image_base64' is accepted too).",
+    )
     job_id: str | None = Field(None, description="Keep this job's outputs.")
     title: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=2000)
@@ -32,8 +51,18 @@ class SaveRequest(RequestModel):
     prompt: PromptText | None = Field(None, max_length=4000)
     provider: str | None = Field(None, max_length=40)
     model: str | None = Field(None, max_length=80)
-    source: Literal["generated", "edited", "upscaled", "controlled", "social", "upload", "external"] = (
-        "external"
+    source: Source | None = Field(None, description="What made the image; 'external' when not given.")
+    operation: Literal[tuple(ORIGINAL_OPERATIONS)] | None = Field(  # type: ignore[valid-type]
+        None, description="The original client's name for what made the image: sets source when not given."
+    )
+    output_format: Literal["png", "jpeg", "jpg", "webp"] | None = Field(
+        None, description="The original client's: the image is kept in its own format, as sent."
+    )
+    cost: float | None = Field(
+        None,
+        validation_alias=AliasChoices("cost", "cost_credits"),
+        description="Ignored, never stored: a saved asset's cost is the cost of the job that made it "
+        "(an image made elsewhere costs 0 here).",
     )
 
     @model_validator(mode="after")
@@ -43,30 +72,59 @@ class SaveRequest(RequestModel):
         return self
 
 
-def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> list[Asset]:
+@dataclass(frozen=True)
+class Saved:
+    assets: list[Asset]
+    notes: list[str]
+
+
+def _made_here(ports: Ports, owner: str, data: bytes) -> Asset | None:
+    """One of the caller's recent outputs whose file is exactly these bytes (the original client saves
+    each create result it was just given), or None."""
+    for asset, _ in islice(
+        ports.assets.iter_assets(owner, asset_type="image", page_size=RECENT_OUTPUTS), RECENT_OUTPUTS
+    ):
+        if asset.bytes == len(data) and asset.job_id and ports.blobs.get(asset.key) == data:
+            return asset
+    return None
+
+
+def _keep(ports: Ports, asset: Asset, request: SaveRequest, tags: list[str]) -> Asset:
+    return ports.assets.update(
+        asset.model_copy(
+            update={
+                "title": request.title or asset.title,
+                "description": request.description or asset.description,
+                "tags": sorted(set(asset.tags) | set(tags)),
+                "metadata": {**asset.metadata, "saved": True},
+            }
+        )
+    )
+
+
+def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> Saved:
     tags = sorted({t.strip().lower() for t in request.tags if t.strip()})
+    notes = []
+    if request.cost is not None:
+        notes.append(
+            "The cost sent was ignored: a saved image's cost is that of the job that made it "
+            "(0 for an image made elsewhere)."
+        )
     if request.job_id:
         job = ports.jobs.get(owner, request.job_id)
         if not job.outputs:
             raise InvalidInput(f"Job {job.id} has no outputs to keep (it is {job.status}).")
-        kept = []
-        for asset_id in job.outputs:
-            asset = ports.assets.get(owner, asset_id)
-            kept.append(
-                ports.assets.update(
-                    asset.model_copy(
-                        update={
-                            "title": request.title or asset.title,
-                            "description": request.description or asset.description,
-                            "tags": sorted(set(asset.tags) | set(tags)),
-                            "metadata": {**asset.metadata, "saved": True},
-                        }
-                    )
-                )
-            )
-        return kept
+        return Saved([_keep(ports, ports.assets.get(owner, a), request, tags) for a in job.outputs], notes)
     assert request.image is not None
-    verified = verify_image(decode_inline_image(request.image))
+    raw = decode_inline_image(request.image)
+    ours = _made_here(ports, owner, raw)
+    if ours is not None:
+        notes.append(
+            f"This image is already in your library as asset {ours.id} (made by job {ours.job_id}, "
+            f"{ours.cost_credits} credits): it was kept there, not copied."
+        )
+        return Saved([_keep(ports, ours, request, tags)], notes)
+    verified = verify_image(raw)
     asset_id = new_id()
     files = store_asset_files(
         ports,
@@ -77,6 +135,12 @@ def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> list[Asse
         extension=verified.extension,
         pixels=verified,
     )
+    source = request.source or (ORIGINAL_OPERATIONS[request.operation] if request.operation else "external")
+    if request.output_format and EXTENSIONS.get(request.output_format) != verified.extension:
+        notes.append(
+            f"Kept as {verified.extension}, the image's own format "
+            f"(output_format was {request.output_format})."
+        )
     asset = Asset(
         id=asset_id,
         owner=owner,
@@ -92,12 +156,12 @@ def save_to_library(ports: Ports, owner: str, request: SaveRequest) -> list[Asse
         provider=request.provider,
         model=request.model,
         cost_credits=0,  # nothing was charged for an image made elsewhere; a job's assets carry its cost
-        source=request.source,
+        source=source,
         operation="save-to-library",
         tags=tags,
         metadata={"saved": True, "removed_metadata": verified.removed_metadata},
     )
-    return [ports.assets.create(tagged(asset, files.thumbnail.image))]
+    return Saved([ports.assets.create(tagged(asset, files.thumbnail.image))], notes)
 
 
 @dataclass(frozen=True)

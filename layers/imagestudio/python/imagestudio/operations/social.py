@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
 from imagestudio.catalog import get_catalog
 from imagestudio.errors import InvalidInput
@@ -21,6 +21,7 @@ from imagestudio.models.records import Asset
 from imagestudio.models.requests import RequestModel
 from imagestudio.operations.asset_files import store_asset_files
 from imagestudio.operations.core import Outcome, UnitResult
+from imagestudio.operations.inline_answer import ensure_files_fit
 from imagestudio.operations.inputs import resolve_input_image
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, register
 from imagestudio.operations.tagging import tagged
@@ -61,7 +62,16 @@ class SocialRecipe(RequestModel):
 
 
 class SocialRequest(SocialRecipe):
-    image: str | None = Field(None, description="Inline image (base64 or data URL).")
+    image: str | None = Field(
+        None,
+        validation_alias=AliasChoices("image", "image_base64"),
+        description="Inline image (base64 or data URL; 'image_base64' is accepted too).",
+    )
+    response_format: Literal["url", "original"] = Field(
+        "url",
+        description="url: our answer, download URLs. original: the original Image Studio's, each image "
+        "inline as a data URL (refused with 413 before any work when it could not fit in 6 MB).",
+    )
     asset_id: str | None = None
     upload_id: str | None = None
 
@@ -133,12 +143,29 @@ def optimize(ports: Ports, owner: str, request: SocialRequest) -> SocialExport:
     source = resolve_input_image(
         ports, owner, image=request.image, asset_id=request.asset_id, upload_id=request.upload_id
     )
-    return export_image(ports, owner, source.image.data, request, targets, parent=source.asset)
+    return export_image(
+        ports,
+        owner,
+        source.image.data,
+        request,
+        targets,
+        parent=source.asset,
+        inline=request.response_format != "url",
+    )
 
 
 def export_image(
-    ports: Ports, owner: str, data: bytes, recipe: SocialRecipe, targets: list[Target], parent: Asset | None
+    ports: Ports,
+    owner: str,
+    data: bytes,
+    recipe: SocialRecipe,
+    targets: list[Target],
+    parent: Asset | None,
+    *,
+    inline: bool = False,
 ) -> SocialExport:
+    """Render every target, then store each as an asset. `inline`: the answer carries the files as
+    base64, so they are checked to fit in a Lambda answer (413) before anything is stored."""
     prepared = prepare(data, largest_size(targets), face_detector=ports.face_detector)
     fmt = "jpeg" if recipe.output_format in ("jpg", "jpeg") else recipe.output_format
     rendered = export(
@@ -151,6 +178,8 @@ def export_image(
         quality=recipe.quality,
         show_safe_zones=recipe.show_safe_zones,
     )
+    if inline:
+        ensure_files_fit([len(item.data) for item in rendered], what=f"the {len(rendered)} exported image(s)")
     export_id = new_id()
     outputs: list[ExportedOutput] = []
     for item in rendered:

@@ -184,6 +184,7 @@ def upscale(ports: Ports, owner: str, request: UpscaleStudioRequest) -> Outcome:
         operation="upscale",
         source="upscaled",
         output_format=request.output_format,
+        inline=request.response_format != "url",
         prompt=request.prompt or mode_spec.default_prompt,
         parent=source.asset,
         metadata={"mode": mode, "target_long_side": target, "preset": request.preset},
