@@ -23,6 +23,9 @@ ROUTES = {
     "image-to-video": "transform/image-to-video",
     "talking-avatar": "transform/talking-avatar",
     "image-to-3d": "transform/image-to-3d",
+    "compress": "compress",
+    "convert": "convert-format",
+    "face-swap": "face-swap/process",
 }
 
 

@@ -78,7 +78,6 @@ _STUDIO_RESULT = (
     "height:int",
     "metadata:dict",
 )
-_NEW_STUDIO = "the route does not exist yet: the new-studios issue builds it; phase 2 gives it this shape"
 
 
 def _each(prefix: str, fields: tuple[str, ...]) -> tuple[str, ...]:
@@ -263,7 +262,6 @@ CALLS: tuple[HookCall, ...] = (
             "models[].features:list",
             "models[].max_faces:int",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="getFaceSwapModelRecommendation",
@@ -276,7 +274,6 @@ CALLS: tuple[HookCall, ...] = (
             "preferences": {"prioritize_cost": True},
         },
         reads=_RECOMMENDATION,
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processFaceSwap",
@@ -285,7 +282,12 @@ CALLS: tuple[HookCall, ...] = (
         caller=C + "FaceSwapStudio.tsx",
         body={"base_image_base64": IMAGE, "face_image_base64": FACE},
         reads=("provider:str", "model:str", *_STUDIO_RESULT),
-        phase2=_NEW_STUDIO,
+        phase2=(
+            "the route and its original answer exist (data URL, model, provider), but the replayed images "
+            "($image, $face) are flat colour squares: the face check refuses them before any charge (422 "
+            "'No face was found in the face image'); tests/integration/test_face_swap_studio.py replays the "
+            "call with real faces"
+        ),
         notes="`model` is the recommended model once the recommendation answered; absent before.",
     ),
     HookCall(
@@ -397,7 +399,6 @@ CALLS: tuple[HookCall, ...] = (
             "formats[].recommended_quality:int",
             "formats[].use_cases:list",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="loadCompressionPresets",
@@ -414,7 +415,6 @@ CALLS: tuple[HookCall, ...] = (
             "presets[].target_size_kb?:int",
             "presets[].strip_metadata:bool",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="estimateCompression",
@@ -430,7 +430,6 @@ CALLS: tuple[HookCall, ...] = (
             "height:int",
             "format:str",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processCompression",
@@ -457,7 +456,6 @@ CALLS: tuple[HookCall, ...] = (
             "quality_used:int",
             "metadata_stripped:bool",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="loadSupportedFormats",
@@ -473,7 +471,6 @@ CALLS: tuple[HookCall, ...] = (
             "formats[].supports_lossy:bool",
             "formats[].mime_type:str",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="getFormatRecommendations",
@@ -481,7 +478,6 @@ CALLS: tuple[HookCall, ...] = (
         path="/api/image-studio/convert-format/recommendations?source_format=png",
         caller=C + "ImageProcessingStudio/FormatConverterTab.tsx",
         reads=("recommendations:list", "recommendations[].format:str", "recommendations[].reason:str"),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="processFormatConversion",
@@ -510,7 +506,6 @@ CALLS: tuple[HookCall, ...] = (
             "metadata_preserved:bool",
             "color_space?:str",
         ),
-        phase2=_NEW_STUDIO,
     ),
     HookCall(
         name="saveImageToLibrary",

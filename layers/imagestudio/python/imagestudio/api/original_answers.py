@@ -42,6 +42,9 @@ ORIGINAL_FIELD_NAMES = frozenset(
         "expand_right",
         "expand_up",
         "expand_down",
+        "base_image_base64",
+        "face_image_base64",
+        "target_face_index",
     }
 )
 
@@ -203,3 +206,54 @@ def original_pending(answer: OperationResponse) -> OriginalPending:
             f"{answer.links.status_url} has its download URL). Ask with response_format=url to follow it."
         ),
     )
+
+
+class OriginalFileAnswer(OriginalStudioAnswer):
+    """POST compress and convert-format in the original's shape: the one result inline, with the
+    original's own figures beside it (what its CompressionTab / FormatConverterTab read)."""
+
+    original_size_kb: float
+    format: str | None = Field(None, description="compress: the format written (jpeg, webp, avif, png).")
+    compressed_size_kb: float | None = None
+    compression_ratio: float | None = Field(None, description="compress: percent of the bytes saved.")
+    quality_used: int | None = None
+    metadata_stripped: bool | None = None
+    original_format: str | None = Field(None, description="convert-format: the input's format.")
+    target_format: str | None = None
+    converted_size_kb: float | None = None
+    transparency_preserved: bool | None = None
+    metadata_preserved: bool | None = None
+    color_space: str | None = None
+
+
+def original_compress(answer: OperationResponse, ports: Ports, owner: str) -> OriginalStudioAnswer:
+    d = answer.details
+    single = original_single(answer, ports, owner)
+    return OriginalFileAnswer(
+        **single.model_dump(),
+        original_size_kb=d["original_size_kb"],
+        compressed_size_kb=d["compressed_size_kb"],
+        compression_ratio=round(100 * (1 - d["ratio"]), 1),  # the original's: percent saved
+        format=str(d["format"]).lower(),
+        quality_used=d["quality_used"] if d["quality_used"] is not None else 100,
+        metadata_stripped=bool(d["metadata_removed"]) or not d["metadata_kept"],
+    )
+
+
+def original_convert(answer: OperationResponse, ports: Ports, owner: str) -> OriginalStudioAnswer:
+    d = answer.details
+    single = original_single(answer, ports, owner)
+    return OriginalFileAnswer(
+        **single.model_dump(),
+        original_format=str(d["original_format"]).lower(),
+        target_format=str(d["target_format"]).lower(),
+        original_size_kb=d["original_size_kb"],
+        converted_size_kb=d["converted_size_kb"],
+        transparency_preserved=d["transparency"] == "kept",
+        metadata_preserved=bool(d["metadata_kept"]),
+        color_space=d["color_space"],
+    )
+
+
+#: studios whose original answer has fields of its own beyond `original_single`'s
+ORIGINAL_BUILDERS = {"compress": original_compress, "convert": original_convert}

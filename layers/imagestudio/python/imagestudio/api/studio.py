@@ -30,6 +30,7 @@ from imagestudio.api.operation_views import (
 )
 from imagestudio.api.original_answers import (
     OriginalCreateAnswer,
+    OriginalFileAnswer,
     OriginalPending,
     OriginalStudioAnswer,
     answer_shape,
@@ -72,7 +73,9 @@ def _refresh(answer: OperationResponse, p: Ports, owner: str, response_format: R
 
 #: builds the original's answer from ours: (our answer, ports, owner) -> the original's body
 OriginalBuilder = Callable[[OperationResponse, Ports, str], BaseModel]
-StudioBody = OperationResponse | OriginalCreateAnswer | OriginalStudioAnswer | OriginalPending
+StudioBody = (
+    OperationResponse | OriginalCreateAnswer | OriginalStudioAnswer | OriginalPending | OriginalFileAnswer
+)
 
 
 def studio_responses(original: type[BaseModel]) -> dict[int, OpenAPIResponse]:

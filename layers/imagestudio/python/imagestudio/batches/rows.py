@@ -602,6 +602,9 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "resolution": "720p",
     },
     "image-to-3d": {"asset_id": PLACEHOLDER_ID, "model": "stable-fast-3d", "texture_resolution": "1024"},
+    "compress": {"asset_id": PLACEHOLDER_ID, "format": "webp", "target_size_kb": "200"},
+    "convert": {"asset_id": PLACEHOLDER_ID, "target_format": "avif", "quality": "63"},
+    "face-swap": {"asset_id": PLACEHOLDER_ID, "face_asset_id": PLACEHOLDER_ID, "target_index": "0"},
 }
 
 

@@ -46,7 +46,18 @@ DATA_FILES = (
 )
 
 #: The operations the estimate endpoint prices and the plan counters know, in a stable order.
-OPERATIONS = ("generate", "edit", "upscale", "control", "image-to-video", "talking-avatar", "image-to-3d")
+OPERATIONS = (
+    "generate",
+    "edit",
+    "upscale",
+    "control",
+    "image-to-video",
+    "talking-avatar",
+    "image-to-3d",
+    "compress",
+    "convert",
+    "face-swap",
+)
 
 
 def read_data_files() -> dict[str, dict[str, Any]]:

@@ -91,7 +91,7 @@ class UsageLimits(Accounts):
         variations: int | None,
     ) -> retries.Op:
         check_credits("credits", credits, minimum=0)
-        check_credits("count", count, minimum=1)
+        check_credits("count", count, minimum=0)  # 0: free compute, counted nowhere
         check_credits("wavespeed_calls", wavespeed_calls, minimum=0)
         bucket = self._catalog.usage_bucket(operation)
         asked = pl.asked_summary(

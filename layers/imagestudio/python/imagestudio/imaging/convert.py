@@ -400,13 +400,13 @@ def convert(
 # ---------------------------------------------------------------------------------------------------------
 # Recommendations
 
-_USE_FORMATS: Final[dict[str, tuple[str, ...]]] = {
+USE_FORMATS: Final[dict[str, tuple[str, ...]]] = {
     "web": ("avif", "webp", "jpeg", "png"),
     "transparency": ("webp", "avif", "png", "gif"),
     "print": ("tiff", "png", "jpeg"),
     "animation": ("webp", "avif", "gif", "png"),
 }
-_REASONS: Final[dict[tuple[str, str], str]] = {
+REASONS: Final[dict[tuple[str, str], str]] = {
     ("web", "avif"): "smallest files at this quality; every current browser shows AVIF",
     ("web", "webp"): "small files, universal browser support",
     ("web", "jpeg"): "the safe choice for e-mail and old software",
@@ -446,7 +446,7 @@ def recommend_formats(
     by_use: dict[str, list[FormatOption]] = {}
     for use in uses:
         options: list[FormatOption] = []
-        for fmt in _USE_FORMATS[use]:
+        for fmt in USE_FORMATS[use]:
             if use == "web" and has_alpha and fmt == "jpeg":
                 continue
             enc = Encoding(
@@ -486,7 +486,7 @@ def recommend_formats(
                     keeps_transparency=fmt in ALPHA,
                     keeps_animation=fmt in ANIMATE,
                     measured=measured,  # type: ignore[arg-type]
-                    reason=_REASONS[(use, fmt)],
+                    reason=REASONS[(use, fmt)],
                 )
             )
         if use == "print":  # fidelity first, then size

@@ -28,6 +28,7 @@ from imagestudio.providers import registry
 from imagestudio.providers.base import (
     CallResult,
     Failed,
+    Output,
     Provider,
     ProviderUnavailable,
     Running,
@@ -66,11 +67,21 @@ def model_unit(
     )
 
 
+def computed_unit(output: Output) -> Unit:
+    """The unit of an operation our own code has already computed (compress, convert): no provider is
+    called; the output is stored and the job settled like any other (recorded as the Pillow renderer)."""
+    return Unit(
+        index=0,
+        candidates=[Candidate("local", "local-pillow")],
+        call=lambda provider, candidate: Succeeded(outputs=[output]),
+    )
+
+
 @dataclass(frozen=True)
 class OutputMeta:
     operation: str
     source: str  # generated | edited | upscaled | controlled | ...
-    output_format: str = "png"
+    output_format: str | None = "png"  # None: the unit's bytes are stored as made (compress, convert)
     prompt: str | None = None
     parent: Asset | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -178,8 +189,12 @@ def run_operation(
     wavespeed_calls: int = 0,
     notes: list[str] | None = None,
     details: dict[str, Any] | None = None,
+    count: int | None = None,
 ) -> Outcome:
-    if meta.inline:  # before the job opens: nothing is reserved for an answer that could not be sent
+    """`count`: what the plan counts (default one per unit; 0 for our free compute, counted nowhere)."""
+    # before the job opens: nothing is reserved for an answer that could not be sent (outputs made
+    # on our compute, output_format None, are checked by their operation from their real sizes)
+    if meta.inline and meta.output_format is not None:
         ensure_inline_fits(
             [(u.width, u.height) for u in units],
             meta.output_format,
@@ -194,7 +209,7 @@ def run_operation(
         inputs=inputs,
         provider=provider,
         model=model,
-        count=len(units),
+        count=len(units) if count is None else count,
         quality=quality,
         variations=len(units),
         wavespeed_calls=wavespeed_calls,

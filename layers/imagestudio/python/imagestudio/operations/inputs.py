@@ -32,6 +32,25 @@ def resolve_input_image(
     upload_id: str | None = None,
     field: str = "image",
 ) -> InputImage:
+    if image:
+        _one_way(field, image, asset_id, upload_id)
+        return InputImage(image=verify_image(decode_inline_image(image)), asset=None, source="inline")
+    file = resolve_input_file(ports, owner, image=image, asset_id=asset_id, upload_id=upload_id, field=field)
+    verified = verify_image(file.data, max_bytes=MAX_INPUT_BYTES)
+    return InputImage(image=verified, asset=file.asset, source=file.source)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An input image's bytes as given, not yet decoded (for operations that read every format the
+    imaging package reads, AVIF, HEIC and ICO included, and check sizes and bombs themselves)."""
+
+    data: bytes
+    asset: Asset | None
+    source: str  # "inline" | "asset" | "upload"
+
+
+def _one_way(field: str, image: str | None, asset_id: str | None, upload_id: str | None) -> None:
     given = [
         name for name, value in (("image", image), ("asset_id", asset_id), ("upload_id", upload_id)) if value
     ]
@@ -41,16 +60,28 @@ def resolve_input_image(
             + (f"; got {', '.join(given)}." if given else "; got none."),
             details={"field": field, "given": given},
         )
+
+
+def resolve_input_file(
+    ports: Ports,
+    owner: str,
+    *,
+    image: str | None = None,
+    asset_id: str | None = None,
+    upload_id: str | None = None,
+    field: str = "image",
+) -> InputFile:
+    _one_way(field, image, asset_id, upload_id)
     if image:
-        return InputImage(image=verify_image(decode_inline_image(image)), asset=None, source="inline")
+        return InputFile(data=decode_inline_image(image), asset=None, source="inline")
     asset = library_asset(ports, owner, asset_id=asset_id, upload_id=upload_id)
     assert asset is not None
     if asset.type != "image":
         raise InvalidInput(
             f"Asset {asset_id} is a {asset.type}, not an image.", details={"field": "asset_id"}
         )
-    verified = verify_image(ports.blobs.get(asset.key, max_bytes=MAX_INPUT_BYTES), max_bytes=MAX_INPUT_BYTES)
-    return InputImage(image=verified, asset=asset, source="upload" if upload_id else "asset")
+    data = ports.blobs.get(asset.key, max_bytes=MAX_INPUT_BYTES)
+    return InputFile(data=data, asset=asset, source="upload" if upload_id else "asset")
 
 
 def library_asset(

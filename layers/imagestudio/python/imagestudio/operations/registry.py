@@ -88,6 +88,9 @@ class OperationSpec:
     batch: bool = True  # can be a batch row
     batch_columns: Mapping[str, str] = field(default_factory=dict)  # CSV column -> field, names taken
     route: Route | None = None  # served by the generic studio route (api/studio_routes.py)
+    # the studio's read-only routes (a Powertools Router: formats, presets, estimates), served by its
+    # function beside the POST and published in the OpenAPI document with it
+    reads: Any = None
 
 
 _SPECS: dict[str, OperationSpec] = {}
