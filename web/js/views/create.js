@@ -19,6 +19,8 @@ export function createView(root) {
   const status = statusLine();
   const gallery = h("div", { class: "gallery", "aria-label": "Results" });
   let templates = [];
+  // GET templates answers the original front end's shape: aspect_ratio is {ratio, width, height, label}
+  const ratioOf = (t) => (typeof t.aspect_ratio === "object" && t.aspect_ratio ? t.aspect_ratio.ratio : t.aspect_ratio);
   let providers = [];
 
   const request = () => {
@@ -41,7 +43,7 @@ export function createView(root) {
     const t = templates.find((x) => x.id === template.value);
     size.hidden = Boolean(t);
     exact.textContent = t
-      ? `Exact size: ${t.width} × ${t.height} px (${t.aspect_ratio}) for ${t.name}`
+      ? `Exact size: ${t.width} × ${t.height} px (${ratioOf(t)}) for ${t.name}`
       : `Exact size: ${width.value} × ${height.value} px`;
   };
 
@@ -49,7 +51,7 @@ export function createView(root) {
     const keep = template.value;
     template.replaceChildren(h("option", { value: "", text: "No template (choose a size)" }));
     for (const t of templates.filter((x) => !platform.value || x.platform === platform.value)) {
-      template.append(h("option", { value: t.id, text: `${t.name}: ${t.width} × ${t.height} (${t.aspect_ratio})`, selected: t.id === keep }));
+      template.append(h("option", { value: t.id, text: `${t.name}: ${t.width} × ${t.height} (${ratioOf(t)})`, selected: t.id === keep }));
     }
     showTemplate();
   };
@@ -107,7 +109,7 @@ export function createView(root) {
     async load() {
       status.loading("Loading templates and providers…");
       try {
-        const [t, p] = await Promise.all([get("templates"), get("providers")]);
+        const [t, p] = await Promise.all([get("templates"), get("providers?view=full")]);
         templates = t.templates;
         providers = p.providers.filter((x) => (x.capabilities || []).includes("text-to-image"));
         for (const name of [...new Set(templates.map((x) => x.platform))].sort()) platform.append(h("option", { value: name, text: name }));
