@@ -37,7 +37,7 @@ from imagestudio.imaging.compress import (
 )
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.models.requests import RequestModel, ResponseFormat
-from imagestudio.operations.core import Outcome, OutputMeta, computed_unit, run_operation
+from imagestudio.operations.core import Outcome, run_computed
 from imagestudio.operations.inline_answer import ensure_files_fit
 from imagestudio.operations.inputs import resolve_input_file
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, Route, register
@@ -156,11 +156,14 @@ def run(ports: Ports, owner: str, request: CompressRequest) -> Outcome:
             " (convert-format keeps them all)"
         )
     output = Output(mime=result.mime, data=result.data, width=result.width, height=result.height)
-    meta = OutputMeta(
+    return run_computed(
+        ports,
+        owner,
         operation="compress",
         source="compressed",
-        output_format=None,  # stored exactly as encoded
-        parent=source.asset,
+        output=output,
+        request=request,
+        given=source,
         metadata={
             "format": result.format,
             "quality_used": result.quality_used,
@@ -169,26 +172,8 @@ def run(ports: Ports, owner: str, request: CompressRequest) -> Outcome:
             "original_bytes": result.original_bytes,
             "preset": request.preset,
         },
-    )
-    inputs: dict[str, Any] = {
-        **request.model_dump(mode="json", exclude_none=True, exclude={"image", "asset_id", "upload_id"}),
-        "image": {"source": source.source, "asset_id": source.asset.id if source.asset else None},
-        "parent_asset_id": source.asset.id if source.asset else None,
-        "source": "compressed",
-    }
-    return run_operation(
-        ports,
-        owner,
-        operation="compress",
-        price=FREE.price,
-        units=[computed_unit(output)],
-        meta=meta,
-        inputs=inputs,
-        provider="local",
-        model="local-pillow",
         notes=notes,
         details=details,
-        count=0,  # counted against no plan limit
     )
 
 

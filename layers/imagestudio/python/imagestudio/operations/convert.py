@@ -39,7 +39,7 @@ from imagestudio.imaging.convert import (
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.sources import MIME, NAMES
 from imagestudio.models.requests import RequestModel, ResponseFormat
-from imagestudio.operations.core import Outcome, OutputMeta, computed_unit, run_operation
+from imagestudio.operations.core import Outcome, run_computed
 from imagestudio.operations.inline_answer import ensure_files_fit
 from imagestudio.operations.inputs import resolve_input_file
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, Route, register
@@ -127,11 +127,14 @@ def run(ports: Ports, owner: str, request: ConvertRequest) -> Outcome:
         "converted_size_kb": round(result.bytes / 1024, 2),
     }
     output = Output(mime=result.mime, data=result.data, width=result.width, height=result.height)
-    meta = OutputMeta(
+    return run_computed(
+        ports,
+        owner,
         operation="convert",
         source="converted",
-        output_format=None,  # stored exactly as written
-        parent=source.asset,
+        output=output,
+        request=request,
+        given=source,
         metadata={
             "format": result.format,
             "source_format": result.source_format,
@@ -139,26 +142,8 @@ def run(ports: Ports, owner: str, request: ConvertRequest) -> Outcome:
             "transparency": result.transparency,
             "color_space": result.color_space,
         },
-    )
-    inputs: dict[str, Any] = {
-        **request.model_dump(mode="json", exclude_none=True, exclude={"image", "asset_id", "upload_id"}),
-        "image": {"source": source.source, "asset_id": source.asset.id if source.asset else None},
-        "parent_asset_id": source.asset.id if source.asset else None,
-        "source": "converted",
-    }
-    return run_operation(
-        ports,
-        owner,
-        operation="convert",
-        price=FREE.price,
-        units=[computed_unit(output)],
-        meta=meta,
-        inputs=inputs,
-        provider="local",
-        model="local-pillow",
         notes=list(result.notes),
         details=details,
-        count=0,  # counted against no plan limit
     )
 
 

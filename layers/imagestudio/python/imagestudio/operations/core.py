@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from pydantic import BaseModel
+
 from imagestudio.errors import DomainError, ProviderError
 from imagestudio.models.records import Asset, ErrorInfo, Job, utcnow
 from imagestudio.operations.finisher import Finish, store_output
 from imagestudio.operations.inline_answer import ensure_inline_fits
+from imagestudio.operations.inputs import InputFile
 from imagestudio.operations.jobs import error_info, fail_job, open_job, succeed_job
 from imagestudio.ports import Ports
 from imagestudio.providers import registry
@@ -64,16 +67,6 @@ def model_unit(
         call=call,
         width=size[0] if size else None,
         height=size[1] if size else None,
-    )
-
-
-def computed_unit(output: Output) -> Unit:
-    """The unit of an operation our own code has already computed (compress, convert): no provider is
-    called; the output is stored and the job settled like any other (recorded as the Pillow renderer)."""
-    return Unit(
-        index=0,
-        candidates=[Candidate("local", "local-pillow")],
-        call=lambda provider, candidate: Succeeded(outputs=[output]),
     )
 
 
@@ -415,3 +408,49 @@ def run_single_unit(
             details["credits_reserved"] = outcome.job.credits_reserved
         return outcome
     return run_operation(ports, owner, units=[unit], **common)
+
+
+def run_computed(
+    ports: Ports,
+    owner: str,
+    *,
+    operation: str,
+    source: str,
+    output: Output,
+    request: BaseModel,
+    given: InputFile,
+    metadata: dict[str, Any],
+    notes: list[str],
+    details: dict[str, Any],
+) -> Outcome:
+    """An operation our own code has already computed (compress, convert): no provider is called; the
+    output is stored as made, as a child of the input, and the job (free, counted against no plan
+    limit) settled like any other, recorded as the Pillow renderer."""
+    unit = Unit(
+        index=0,
+        candidates=[Candidate("local", "local-pillow")],
+        call=lambda provider, candidate: Succeeded(outputs=[output]),
+    )
+    parent_id = given.asset.id if given.asset else None
+    inputs: dict[str, Any] = {
+        **request.model_dump(mode="json", exclude_none=True, exclude={"image", "asset_id", "upload_id"}),
+        "image": {"source": given.source, "asset_id": parent_id},
+        "parent_asset_id": parent_id,
+        "source": source,
+    }
+    return run_operation(
+        ports,
+        owner,
+        operation=operation,
+        price=Price(credits=0, usd=Decimal("0")),
+        units=[unit],
+        meta=OutputMeta(
+            operation=operation, source=source, output_format=None, parent=given.asset, metadata=metadata
+        ),
+        inputs=inputs,
+        provider="local",
+        model="local-pillow",
+        notes=notes,
+        details=details,
+        count=0,  # counted against no plan limit
+    )
