@@ -143,9 +143,12 @@ def test_a_creative_upscale_runs_on_the_provider_job_machine(client: ApiClient, 
     assert client.call("GET", body["links"]["status_url"], user="bob")[0] == 404
     sfn = deployed.session.client("stepfunctions")
     machine = deployed.plan.physical["ProviderJobStateMachine"]
-    execution = sfn.describe_execution(
-        executionArn=f"{machine.replace(':stateMachine:', ':execution:')}:{job['id']}"
-    )
+    arn = f"{machine.replace(':stateMachine:', ':execution:')}:{job['id']}"
+    for _ in range(100):  # the job is settled by the machine's last task, a moment before the machine ends
+        execution = sfn.describe_execution(executionArn=arn)
+        if execution["status"] != "RUNNING":
+            break
+        time.sleep(0.1)
     assert execution["status"] == "SUCCEEDED"
     _, asset = client.call("GET", f"{studio.P}/assets/{job['outputs'][0]['asset_id']}", user="alice")
     assert (asset["width"], asset["height"]) == (1024, 768) and asset["source"] == "upscaled"
