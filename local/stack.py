@@ -121,6 +121,10 @@ class LocalStack:
                 "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
             }
         )
+        # Clients cached in this process before now point at another endpoint: start afresh.
+        from imagestudio.api import context
+
+        context.reset()
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         # Lambda keeps use_docker on: with it off moto answers from an echoing backend instead of
         # LambdaFunction.invoke, which lambda_runtime.install() routes to our functions.

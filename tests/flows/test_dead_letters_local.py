@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from imagestudio.api import context
 from imagestudio.operations import uploads
 from local.stack import LocalStack, free_port
 from tests.flows.test_local_stack_http import Client
@@ -23,14 +24,21 @@ pytestmark = pytest.mark.flow
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[LocalStack]:
+    """The stack in this process: its environment and AWS clients are this test's only, before and
+    after (clients cached by earlier tests point elsewhere; the stack's variables must not leak)."""
     saved = dict(os.environ)
-    running = LocalStack(port=free_port(), state_dir=tmp_path, persist=False).start()
+    running = LocalStack(port=free_port(), state_dir=tmp_path, persist=False)
+    started = False
     try:
+        running.start()
+        started = True
         yield running
     finally:
-        running.stop()
+        if started:
+            running.stop()
         os.environ.clear()
         os.environ.update(saved)
+        context.reset()
 
 
 def test_a_failed_upload_waits_in_the_dead_letter_queue_until_redriven(
