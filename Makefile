@@ -11,7 +11,9 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/dependencies
 # (pyenv's, else python3.12 on PATH), in its own venv holding the layer's packages and the test tools.
 PYTHON312 ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python) $(shell command -v python3.12 2>/dev/null))
 VENV312 := .venv-py312
-STAMP312 := $(VENV312)/.installed-$(shell cat requirements-dev.txt layers/dependencies/requirements.txt | sha1sum | cut -c1-12)
+# what the unit suite imports besides the layer (its stamp changes with this list)
+UNIT312_PACKAGES := moto|pyjwt|pyyaml|pytest|hypothesis|opencv-python-headless|scikit-image
+STAMP312 := $(VENV312)/.installed-$(shell (cat requirements-dev.txt layers/dependencies/requirements.txt; echo '$(UNIT312_PACKAGES)') | sha1sum | cut -c1-12)
 FUZZ_EXAMPLES ?= 12
 
 .PHONY: studio-publish browser browser-deps bench-batches bench-compression bench-smartcrop bench-social bench-transitions run reset redrive test token lint typecheck template-check sam-validate unit unit-py312 fuzz integration flows bench clean install
@@ -69,7 +71,7 @@ fuzz: $(STAMP)
 
 $(STAMP312): requirements-dev.txt layers/dependencies/requirements.txt
 	test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312)
-	grep -E '^(moto|pyjwt|pyyaml|pytest|hypothesis)\b' requirements-dev.txt > $(VENV312)/requirements-unit.txt
+	grep -E '^($(UNIT312_PACKAGES))\b' requirements-dev.txt > $(VENV312)/requirements-unit.txt
 	$(VENV312)/bin/python -m pip install -q -r layers/dependencies/requirements.txt \
 	  -r $(VENV312)/requirements-unit.txt 2> >(grep -v "is ignored" >&2)
 	rm -f $(VENV312)/.installed-* && touch $@
