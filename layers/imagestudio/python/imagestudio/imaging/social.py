@@ -18,13 +18,15 @@ detector fails, saliency finds the subject.
 
 `export` renders each distinct output once (identical sizes with identical crops share pixels and
 bytes) from a pyramid of the decoded image (`reduce(2)` levels, made on demand): each output is
-resampled with RESAMPLE (bicubic) from the smallest level that still covers its crop, so the final
-filter never upscales what the source can give and never shrinks by 2x or more (the box-filtered
-levels did that). Bicubic rather than Lanczos, by measurement (`make bench-social`): from a level
-less than 2x the output the two differ by less than JPEG q85 does (PSNR against Lanczos from the
-full-resolution picture: 38+ dB either way), and bicubic's 4-tap kernel takes 30% less CPU than
-Lanczos' 6 taps, which puts the export ahead of libvips. Renditions run in a thread pool (Pillow
-releases the GIL while it resamples and encodes).
+resampled with RESAMPLE (bilinear, i.e. Pillow's antialiasing triangle filter) from the smallest level
+that still covers its crop, so the final filter never upscales what the source can give and never
+shrinks by 2x or more (the box-filtered levels did that). The filter was chosen by measurement (`make
+bench-social` prints the comparison): from a level less than 2x the output, every filter lands within
+what JPEG q85 loses anyway (PSNR against Lanczos from the full-resolution picture, worst format:
+bilinear 38.5 dB, bicubic 38.7, Lanczos 38.5), and bilinear's 2-tap kernel takes about 35% less CPU
+than bicubic's 4 taps, which is what puts the export ahead of libvips. Renditions run in a thread pool
+(Pillow releases the GIL while it resamples; it holds it while it encodes a JPEG, so two encodes never
+overlap, but an encode overlaps the other thread's resampling).
 
 Crops (`plan_crop`) have the output's aspect ratio and are as large as the picture allows. "smart"
 places them so that the subject (`saliency.detect_subject`, or the focal point when one is given)
@@ -89,7 +91,7 @@ OVERLAY_COMPRESS_LEVEL: Final = 3
 MAX_OUTPUT_SIDE: Final = 8192
 # A pyramid level serves an output when its crop is at least LEVEL_GAP times the output on both axes.
 LEVEL_GAP: Final = 1.0
-RESAMPLE: Final = Image.Resampling.BICUBIC  # from a level < 2x the output: see the module docstring
+RESAMPLE: Final = Image.Resampling.BILINEAR  # from a level < 2x the output: see the module docstring
 MAX_LEVELS: Final = 8
 FIT_BLUR_DIVISOR: Final = 16  # the blurred fill is made at 1/16 of the output, blurred, scaled up
 FIT_BLUR_RADIUS: Final = 2.0
