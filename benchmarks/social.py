@@ -165,7 +165,7 @@ def run_ours(
     targets = _targets()
     limits = {"max_pixels": max_pixels} if max_pixels else {}
     detector = default_detector() if faces else None
-    prepared = prepare(data, largest_size(targets), face_detector=detector, **limits)
+    prepared = prepare(data, largest_size(targets), face_detector=detector, find_subject=True, **limits)
     rendered = export(prepared, targets, mode="smart", output_format="jpeg", quality=QUALITY, threads=threads)
     out[:] = [r.data for r in rendered]
     distinct = len({(r.width, r.height, r.crop_box) for r in rendered})
@@ -344,7 +344,7 @@ def main() -> None:
     from imagestudio.imaging.social import largest_size, plan_crops, prepare
 
     targets = _targets()
-    prepared = prepare(data, largest_size(targets))
+    prepared = prepare(data, largest_size(targets), find_subject=True)  # as the product in smart mode
     subject = prepared.subject()
     # the product's own plan (smart crops), given to naive and pyvips so the pictures compare
     plan = [list(box) for box in plan_crops(prepared, targets, mode="smart")]

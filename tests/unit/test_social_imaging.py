@@ -446,6 +446,62 @@ def test_a_sideways_phone_photo_is_cropped_as_displayed() -> None:
     assert inside(truth, r.crop_box)
 
 
+class _ThreadRecorder:
+    """A face detector that finds no face and records the thread and the picture size it was given."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[int, int]]] = []
+
+    def detect(self, image: Image.Image) -> list[object]:
+        import threading
+
+        self.calls.append((threading.current_thread().name, image.size))
+        return []
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_the_subject_is_found_while_the_picture_decodes(orientation: int) -> None:
+    """find_subject: a second thread finds the subject on a small DCT-scaled decode while the main
+    decode runs; it finds what the main decode would, a sideways phone photo included."""
+    shown, truth = scene(size=(4000, 2400), centre=(2900, 900), axes=(300, 360))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    stored = shown.rotate(90, expand=True) if orientation == 6 else shown
+    data = save(stored, "JPEG", quality=90, exif=exif)
+    early_detector, late_detector = _ThreadRecorder(), _ThreadRecorder()
+
+    early = prepare(data, (1080, 1080), face_detector=early_detector, find_subject=True)
+    late = prepare(data, (1080, 1080), face_detector=late_detector)
+    found, expected = early.subject(), late.subject()
+
+    assert [name.startswith("subject") for name, _ in early_detector.calls] == [True]
+    assert max(early_detector.calls[0][1]) >= social.FACE_SIDE  # the small decode, as displayed
+    assert [name for name, _ in late_detector.calls] == ["MainThread"]
+    assert found is not None and expected is not None
+    assert inside(truth, found.pixels(4000, 2400), tolerance=8)
+    assert all(abs(a - b) < 0.01 for a, b in zip(found.box, expected.box, strict=True))
+    target = Target("x", "Story", 540, 960, (0.25, 0.15, 0.1, 0.1))
+    assert inside(truth, export(early, [target])[0].crop_box)
+
+
+def test_the_early_look_is_skipped_on_one_cpu_and_a_broken_file_still_gets_its_422(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    im, _ = scene(size=(4000, 2400), centre=(1300, 1200), axes=(300, 360))
+    data = save(im, "JPEG", quality=90)
+    monkeypatch.setattr(social, "_cpus", lambda: 1)
+    recorder = _ThreadRecorder()
+    assert prepare(data, (1080, 1080), face_detector=recorder, find_subject=True).subject() is not None
+    assert [name for name, _ in recorder.calls] == ["MainThread"]
+
+    monkeypatch.setattr(social, "_cpus", lambda: 2)
+    with pytest.raises(InvalidInput) as refused:  # the header reads, the scan does not: one clear 422
+        prepare(data[: len(data) // 2], (1080, 1080), find_subject=True)
+    assert refused.value.status == 422
+
+
 def test_big_jpegs_are_decoded_at_a_reduced_scale() -> None:
     im, _ = scene(size=(4000, 3000), centre=(1500, 1500), axes=(300, 300))
     data = save(im, "JPEG", quality=85)

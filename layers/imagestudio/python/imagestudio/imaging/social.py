@@ -47,7 +47,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Final
 
@@ -74,6 +74,7 @@ from imagestudio.imaging.verify import (
     DEFAULT_MAX_PIXELS,
     _clean_pixels,
     _decode,
+    _Decoded,
     _pillow_quiet,
     check_bytes,
 )
@@ -165,6 +166,7 @@ class Prepared:
     max_pixels: int = DEFAULT_MAX_PIXELS
     face_detector: FaceDetector | None = field(default=None, repr=False)
     _subject: list[Subject | None] = field(default_factory=list, repr=False)
+    _early: Future[Subject | None] | None = field(default=None, repr=False)  # see _look_early
 
     @property
     def has_alpha(self) -> bool:
@@ -179,32 +181,46 @@ class Prepared:
         """The detected subject (cached): the faces when the face detector finds any, else the salient
         part; None when nothing stands out."""
         if not self._subject:
-            self._subject.append(detect_subject(self.image, self._faces()))
+            found: Subject | None = None
+            early = self._early
+            if early is not None:
+                try:
+                    found = early.result()
+                except Exception as err:  # a file the early look could not read: look at the decode
+                    log.warning("the early subject detection failed (%s): looking again", err)
+                    early = None
+            self._subject.append(found if early is not None else _subject_of(self.image, self.face_detector))
         return self._subject[0]
 
-    def _faces(self) -> list[FaceBox]:
-        if self.face_detector is None:
-            return []
-        small = self.image.convert("RGB")
-        scale = min(1.0, FACE_SIDE / max(small.size))
-        if scale < 1.0:
-            size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
-            small = small.resize(size, Image.Resampling.BOX)
-        try:
-            found = self.face_detector.detect(small)
-        except Exception as err:  # a detector that fails (throttled, denied) leaves the crop to saliency
-            log.warning("face detection (%s) failed: %s", self.face_detector.name, err)
-            return []
-        return [
-            FaceBox(
-                left=round(f.left / scale),
-                top=round(f.top / scale),
-                width=round(f.width / scale),
-                height=round(f.height / scale),
-                score=f.score,
-            )
-            for f in found
-        ]
+
+def _subject_of(image: Image.Image, detector: FaceDetector | None) -> Subject | None:
+    return detect_subject(image, _find_faces(image, detector))
+
+
+def _find_faces(image: Image.Image, detector: FaceDetector | None) -> list[FaceBox]:
+    """The faces `detector` finds on a copy of `image` at most FACE_SIDE long, in `image`'s pixels."""
+    if detector is None:
+        return []
+    small = image.convert("RGB")
+    scale = min(1.0, FACE_SIDE / max(small.size))
+    if scale < 1.0:
+        size = (max(1, round(small.width * scale)), max(1, round(small.height * scale)))
+        small = small.resize(size, Image.Resampling.BOX)
+    try:
+        found = detector.detect(small)
+    except Exception as err:  # a detector that fails (throttled, denied) leaves the crop to saliency
+        log.warning("face detection (%s) failed: %s", detector.name, err)
+        return []
+    return [
+        FaceBox(
+            left=round(f.left / scale),
+            top=round(f.top / scale),
+            width=round(f.width / scale),
+            height=round(f.height / scale),
+            score=f.score,
+        )
+        for f in found
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -252,15 +268,78 @@ def prepare(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     allowed_formats: tuple[str, ...] = ACCEPTED_FORMATS,
     face_detector: FaceDetector | None = None,
+    find_subject: bool = False,
 ) -> Prepared:
     """Verify `data` and decode it once at the smallest scale that still covers a `largest` output
-    (use `largest_size(targets)`); raise InvalidInput (422) for anything `verify_image` would refuse."""
+    (use `largest_size(targets)`); raise InvalidInput (422) for anything `verify_image` would refuse.
+    `find_subject` (smart crops will be planned): the subject is looked for while the picture decodes,
+    see `_look_early`."""
+    look = _look_early(face_detector) if find_subject else None
     with _pillow_quiet():
         prepared = _prepare(
-            bytes(data), largest, max_bytes=max_bytes, max_pixels=max_pixels, allowed=allowed_formats
+            bytes(data),
+            largest,
+            max_bytes=max_bytes,
+            max_pixels=max_pixels,
+            allowed=allowed_formats,
+            look=look,
         )
     prepared.face_detector = face_detector
     return prepared
+
+
+_EARLY_POOL: list[ThreadPoolExecutor] = []
+
+
+def _look_early(
+    detector: FaceDetector | None,
+) -> Callable[[bytes, tuple[int, int], int], Future[Subject | None] | None] | None:
+    """How the subject is found alongside the decode, or None where that would not pay (one CPU).
+
+    A JPEG's Huffman decoding takes one core whatever the DCT scale, and it is most of `prepare`; the
+    subject (saliency on a 256 px thumbnail, the faces on a FACE_SIDE copy, a Rekognition round trip
+    deployed) needs only a small copy. So a second thread decodes the file at the smallest DCT scale
+    still at least FACE_SIDE long (its header is already checked against the pixel cap) and finds the
+    subject there, while the main decode runs on the other core."""
+    if _cpus() < 2:
+        return None
+
+    def start(data: bytes, stored: tuple[int, int], orientation: int) -> Future[Subject | None] | None:
+        if max(stored) / 2 < FACE_SIDE:  # small already: the subject costs next to nothing after
+            return None
+        if not _EARLY_POOL:
+            _EARLY_POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="subject"))
+        return _EARLY_POOL[0].submit(_early_subject, data, stored, orientation, detector)
+
+    return start
+
+
+def _early_subject(
+    data: bytes, stored: tuple[int, int], orientation: int, detector: FaceDetector | None
+) -> Subject | None:
+    scale = next(s for s in (8, 4, 2, 1) if max(stored) / s >= FACE_SIDE)
+    im = Image.open(io.BytesIO(data), formats=["JPEG"])  # no warnings filter here: not thread-safe
+    im.draft(None, (-(-stored[0] // scale), -(-stored[1] // scale)))
+    im.load()
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    decoded = _Decoded(
+        image=im,
+        info={k: v for k, v in im.info.items() if isinstance(k, str)},
+        exif=exif,
+        frames=1,
+        animated_kind="",
+    )
+    return _subject_of(_as_rgb(_clean_pixels(decoded, [])), detector)
+
+
+def _as_rgb(image: Image.Image) -> Image.Image:
+    """RGB, or RGBA when the picture has transparency."""
+    if image.mode in ("L", "LA"):
+        return image.convert("RGBA" if image.mode == "LA" else "RGB")
+    if image.mode not in ("RGB", "RGBA"):
+        return image.convert("RGB")
+    return image
 
 
 def _peek_jpeg(data: bytes) -> tuple[tuple[int, int], int] | None:
@@ -285,13 +364,20 @@ def _cover_scale(src_size: tuple[int, int], out_size: tuple[int, int]) -> float:
 
 
 def _prepare(
-    data: bytes, largest: tuple[int, int], *, max_bytes: int, max_pixels: int, allowed: tuple[str, ...]
+    data: bytes,
+    largest: tuple[int, int],
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    allowed: tuple[str, ...],
+    look: Callable[[bytes, tuple[int, int], int], Future[Subject | None] | None] | None = None,
 ) -> Prepared:
     want_w, want_h = _check_size(largest, "largest")
     allowed = tuple(f.upper() for f in allowed)
     fmt = check_bytes(data, max_bytes, allowed)
 
     draft_box: tuple[int, int] | None = None
+    early: Future[Subject | None] | None = None
     stored: tuple[int, int] | None = None
     shown: tuple[int, int] | None = None
     if fmt == "JPEG":
@@ -302,6 +388,8 @@ def _prepare(
             scale = min(1.0, _cover_scale(shown, (want_w, want_h)))
             need = (max(1, math.ceil(shown[0] * scale)), max(1, math.ceil(shown[1] * scale)))
             draft_box = (need[1], need[0]) if orientation in _TRANSPOSED else need
+            if look is not None and stored[0] * stored[1] <= max_pixels:
+                early = look(data, stored, orientation)
 
     decoded = _decode(data, fmt, max_pixels=max_pixels, draft_box=draft_box)
     factor = 1
@@ -313,11 +401,7 @@ def _prepare(
         unit = "pages" if fmt == "TIFF" else "pictures" if fmt == "JPEG" else "frames"
         first = "page" if fmt == "TIFF" else "picture" if fmt == "JPEG" else "frame"
         notes.append(f"{decoded.animated_kind} with {decoded.frames} {unit}: kept the first {first} only")
-    image = _clean_pixels(decoded, notes)
-    if image.mode in ("L", "LA"):
-        image = image.convert("RGBA" if image.mode == "LA" else "RGB")
-    elif image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGB")
+    image = _as_rgb(_clean_pixels(decoded, notes))
     source = (image.width * factor, image.height * factor)
     if shown is not None and (-(-shown[0] // factor), -(-shown[1] // factor)) == image.size:
         source = shown  # the exact source size, as displayed
@@ -342,6 +426,7 @@ def _prepare(
         data=data,
         max_bytes=max_bytes,
         max_pixels=max_pixels,
+        _early=early,
     )
 
 
@@ -540,7 +625,9 @@ def _with_resolution(prepared: Prepared, targets: Sequence[Target], mode: str) -
         max_bytes=prepared.max_bytes,
         max_pixels=prepared.max_pixels,
     )
-    return replace(again, _subject=prepared._subject, face_detector=prepared.face_detector)
+    return replace(
+        again, _subject=prepared._subject, _early=prepared._early, face_detector=prepared.face_detector
+    )
 
 
 @dataclass

@@ -166,7 +166,12 @@ def export_image(
 ) -> SocialExport:
     """Render every target, then store each as an asset. `inline`: the answer carries the files as
     base64, so they are checked to fit in a Lambda answer (413) before anything is stored."""
-    prepared = prepare(data, largest_size(targets), face_detector=ports.face_detector)
+    prepared = prepare(
+        data,
+        largest_size(targets),
+        face_detector=ports.face_detector,
+        find_subject=recipe.crop_mode == "smart" and recipe.focal_point is None,
+    )
     fmt = "jpeg" if recipe.output_format in ("jpg", "jpeg") else recipe.output_format
     rendered = export(
         prepared,
