@@ -15,7 +15,14 @@ what `export` runs: `Prepared.subject()` then `plan_crop`) and a plain centre cr
   so it shows the core and nothing beside it;
 - safe: the same, with the crop's platform safe zone in place of the crop (the part no UI covers).
 
-Prints one row per photo and the totals; the last line is `kept_ours=N/M kept_centre=N/M`. With
+Each is N of M: M counts the formats where some placement of that format's crop (its size is fixed:
+the largest of its aspect ratio the photo allows) can do it, by the same rules in turn (the subject,
+else the core, else lying on the core); a face at the picture's edge cannot be inside a safe zone
+that keeps off that edge, and such a format is not counted. N counts the formats whose crop does
+the best its size can.
+
+Prints one row per photo and the totals; the last line is
+`kept_ours=N/M safe_ours=N/M kept_centre=N/M safe_centre=N/M`. With
 `--save DIR` it also writes each photo with its crops drawn (PNG) for a look.
 """
 
@@ -60,7 +67,10 @@ def _skimage(name: str, window: Box | None = None) -> Callable[[], Image.Image]:
 
         pixels = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
         image = Image.fromarray(pixels).convert("RGB")
-        return image.crop(tuple(round(v) for v in window)) if window else image
+        if window is None:
+            return image
+        left, top, right, bottom = (round(v) for v in window)
+        return image.crop((left, top, right, bottom))
 
     return load
 
@@ -133,15 +143,11 @@ def _fits(box: Box, frame: Box) -> bool:
     return box[2] - box[0] <= frame[2] - frame[0] + 0.5 and box[3] - box[1] <= frame[3] - frame[1] + 0.5
 
 
-def kept(frame: Box, subject: Box, core: Box) -> bool:
-    """The subject if a frame of this shape can hold it, else the core if it can, else the frame within
-    the core's span on each axis the core overflows (and holding it on the others)."""
-    if _fits(subject, frame):
-        return _inside(subject, frame)
-    if _fits(core, frame):
-        return _inside(core, frame)
+def _holds(frame: Box, box: Box) -> bool:
+    """The frame holds the box on each axis the box fits, and lies within its span on the others (a
+    6:1 banner on a tall core: it shows the core and nothing beside it)."""
     for axis in (0, 1):
-        a, b = core[axis], core[axis + 2]
+        a, b = box[axis], box[axis + 2]
         f0, f1 = frame[axis], frame[axis + 2]
         if b - a > f1 - f0 + 0.5:
             if not (f0 >= a - 0.5 and f1 <= b + 0.5):
@@ -151,10 +157,60 @@ def kept(frame: Box, subject: Box, core: Box) -> bool:
     return True
 
 
-def safe_frame(crop: Box, target: Target) -> Box:
+def kept(frame: Box, subject: Box, core: Box) -> bool:
+    """The subject if a frame of this shape can hold it, else the core if it can, else the frame within
+    the core's span on each axis the core overflows (and holding it on the others)."""
+    if _fits(subject, frame):
+        return _inside(subject, frame)
+    if _fits(core, frame):
+        return _inside(core, frame)
+    return _holds(frame, core)
+
+
+Margins = tuple[float, float, float, float]  # left, top, right, bottom: the frame's inset in the crop
+
+
+def _placeable(size: tuple[int, int], crop: Box, inset: Margins, box: Box) -> bool:
+    """Some placement of a crop of this size inside the picture puts its frame (the crop less `inset`)
+    on `box` as `_holds` asks."""
+    for axis in (0, 1):
+        length, extent = size[axis], crop[axis + 2] - crop[axis]
+        m0, m1 = inset[axis], inset[axis + 2]
+        a, b = box[axis], box[axis + 2]
+        if (
+            b - a <= extent - m0 - m1 + 0.5
+        ):  # the frame holds [a, b]: start + m0 <= a, start + extent - m1 >= b
+            low, high = b - extent + m1 - 0.5, a - m0 + 0.5
+        else:  # the frame lies within [a, b]
+            low, high = a - m0 - 0.5, b - extent + m1 + 0.5
+        if max(low, 0.0) > min(high, length - extent) + 1e-6:
+            return False
+    return True
+
+
+def goal(size: tuple[int, int], crop: Box, inset: Margins, subject: Box, core: Box) -> Box | None:
+    """What a crop of this size can do best, by the rules of `kept` applied to its frame: hold the
+    subject, else the core, else lie on the core; None when no placement can do any of them."""
+    frame = (crop[0] + inset[0], crop[1] + inset[1], crop[2] - inset[2], crop[3] - inset[3])
+    for box in (subject, core):
+        if _fits(box, frame) and _placeable(size, crop, inset, box):
+            return box
+    return core if _placeable(size, crop, inset, core) else None
+
+
+def scored(size: tuple[int, int], crop: Box, inset: Margins, subject: Box, core: Box) -> bool | None:
+    """Whether the crop's frame does the best its size can (`goal`); None when it can do nothing."""
+    best = goal(size, crop, inset, subject, core)
+    if best is None:
+        return None
+    frame = (crop[0] + inset[0], crop[1] + inset[1], crop[2] - inset[2], crop[3] - inset[3])
+    return _holds(frame, best)
+
+
+def safe_inset(crop: Box, target: Target) -> Margins:
     top, bottom, left, right = target.safe_zone
     w, h = crop[2] - crop[0], crop[3] - crop[1]
-    return crop[0] + w * left, crop[1] + h * top, crop[2] - w * right, crop[3] - h * bottom
+    return w * left, h * top, w * right, h * bottom
 
 
 def smart_crops(image: Image.Image, targets: list[Target]) -> tuple[list[Box], Subject | None]:
@@ -171,9 +227,17 @@ def smart_crops(image: Image.Image, targets: list[Target]) -> tuple[list[Box], S
     return plan_crops(prepared, targets, mode="smart"), prepared.subject()
 
 
-def draw(image: Image.Image, crops: list[Box], photo: Photo, path: Path) -> None:
+def draw(image: Image.Image, crops: list[Box], photo: Photo, subject: Subject | None, path: Path) -> None:
+    """The ground truth (green: subject, magenta: core), what was detected (cyan: subject, red: core)
+    and the crops (yellow)."""
     canvas = image.convert("RGB")
     pen = ImageDraw.Draw(canvas)
+    if subject is not None:
+        w, h = image.size
+        pen.rectangle(subject.pixels(w, h), outline=(0, 255, 255), width=1)
+        if subject.core is not None:
+            x0, y0, x1, y1 = subject.core
+            pen.rectangle((x0 * w, y0 * h, x1 * w, y1 * h), outline=(255, 0, 0), width=1)
     pen.rectangle(photo.subject, outline=(0, 255, 0), width=2)
     pen.rectangle(photo.core, outline=(255, 0, 255), width=2)
     for crop in crops:
@@ -181,15 +245,46 @@ def draw(image: Image.Image, crops: list[Box], photo: Photo, path: Path) -> None
     canvas.save(path)
 
 
+@dataclass
+class Score:
+    """N of M: M counts the formats whose crop size can do what is asked (`goal`), N those that do."""
+
+    n: int = 0
+    m: int = 0
+
+    def add(self, results: list[bool | None]) -> None:
+        self.n += sum(r is True for r in results)
+        self.m += sum(r is not None for r in results)
+
+    def __str__(self) -> str:
+        return f"{self.n}/{self.m}"
+
+
+def score_photo(
+    image: Image.Image, photo: Photo, crops: list[Box], targets: list[Target]
+) -> tuple[Score, Score]:
+    """(kept, safe) of one photo's crops, one per target."""
+    kept_score, safe_score = Score(), Score()
+    none: Margins = (0.0, 0.0, 0.0, 0.0)
+    kept_score.add([scored(image.size, c, none, photo.subject, photo.core) for c in crops])
+    safe_score.add(
+        [
+            scored(image.size, c, safe_inset(c, t), photo.subject, photo.core)
+            for c, t in zip(crops, targets, strict=True)
+        ]
+    )
+    return kept_score, safe_score
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--save", type=Path, help="write each photo with its crops drawn into this folder")
     args = parser.parse_args()
     targets = catalog_targets()
-    totals = {"ours": 0, "ours_safe": 0, "centre": 0, "centre_safe": 0}
+    totals = {key: Score() for key in ("ours", "ours_safe", "centre", "centre_safe")}
     print(
         f"{len(targets)} formats per photo; kept = the subject (or its core) inside the crop;"
-        " safe = inside the crop's safe zone"
+        " safe = inside the crop's safe zone; N/M: of the M formats where some placement of the crop can"
     )
     print(
         f"{'photo':<24}{'size':>10}  {'ours kept':>9} {'ours safe':>9}  {'centre kept':>11}"
@@ -199,34 +294,24 @@ def main() -> None:
         image = photo.load()
         ours, subject = smart_crops(image, targets)
         centre = [cover_box(image.size, (t.width, t.height)) for t in targets]
-        row = {
-            "ours": sum(kept(c, photo.subject, photo.core) for c in ours),
-            "ours_safe": sum(
-                kept(safe_frame(c, t), photo.subject, photo.core) for c, t in zip(ours, targets, strict=True)
-            ),
-            "centre": sum(kept(c, photo.subject, photo.core) for c in centre),
-            "centre_safe": sum(
-                kept(safe_frame(c, t), photo.subject, photo.core)
-                for c, t in zip(centre, targets, strict=True)
-            ),
-        }
+        row = dict(zip(("ours", "ours_safe"), score_photo(image, photo, ours, targets), strict=True))
+        row |= dict(zip(("centre", "centre_safe"), score_photo(image, photo, centre, targets), strict=True))
         for key, value in row.items():
-            totals[key] += value
-        m = len(targets)
+            totals[key].n += value.n
+            totals[key].m += value.m
         size = f"{image.width}x{image.height}"
         print(
-            f"{photo.name:<24}{size:>10}  {row['ours']:>6}/{m} {row['ours_safe']:>6}/{m}"
-            f"  {row['centre']:>8}/{m} {row['centre_safe']:>8}/{m}  {photo.what}"
+            f"{photo.name:<24}{size:>10}  {row['ours']!s:>9} {row['ours_safe']!s:>9}"
+            f"  {row['centre']!s:>11} {row['centre_safe']!s:>11}  {photo.what}"
             f" [{f'{subject.faces} face(s)' if subject and subject.faces else 'saliency'}]"
         )
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             slug = photo.name.replace(", ", "-").replace(" ", "-").replace("(", "").replace(")", "")
-            draw(image, ours, photo, args.save / f"{slug}.png")
-    total = len(targets) * len(PHOTOS)
+            draw(image, ours, photo, subject, args.save / f"{slug}.png")
     print(
-        f"kept_ours={totals['ours']}/{total} safe_ours={totals['ours_safe']}/{total}"
-        f" kept_centre={totals['centre']}/{total} safe_centre={totals['centre_safe']}/{total}"
+        f"kept_ours={totals['ours']} safe_ours={totals['ours_safe']}"
+        f" kept_centre={totals['centre']} safe_centre={totals['centre_safe']}"
     )
 
 
