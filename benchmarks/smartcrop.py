@@ -75,6 +75,18 @@ def _skimage(name: str, window: Box | None = None) -> Callable[[], Image.Image]:
     return load
 
 
+def _bundled(filename: str) -> Callable[[], Image.Image]:
+    """A file scikit-image ships (skimage/data), as it is: `skimage.data.horse()` would binarise it."""
+
+    def load() -> Image.Image:
+        import skimage.data
+
+        with Image.open(Path(skimage.data.__file__).parent / filename) as image:
+            return image.convert("RGBA" if image.mode in ("RGBA", "LA") else "RGB")
+
+    return load
+
+
 def red_disc() -> Image.Image:
     """Issue 16's case: 3000x2000, a plain gradient with one hard vertical edge, and a red disc with a
     white ring at 80% across and 30% down (rows 400-800)."""
@@ -97,6 +109,7 @@ def _shift(box: Box, window: Box) -> Box:
 
 ASTRONAUT_LEFT = (110.0, 0.0, 512.0, 300.0)
 CAMERA_LEFT = (140.0, 30.0, 512.0, 290.0)
+COFFEE_RIGHT = (0.0, 0.0, 450.0, 330.0)
 
 PHOTOS = [
     Photo("astronaut", _skimage("astronaut"), (20, 15, 365, 512), (165, 40, 290, 168), "portrait: face"),
@@ -125,6 +138,21 @@ PHOTOS = [
         (320, 140, 560, 380),
         "motorcycle: tank, engine",
     ),
+    Photo(
+        "coffee, off-centre",
+        _skimage("coffee", COFFEE_RIGHT),
+        _shift((75, 15, 450, 330), COFFEE_RIGHT),
+        _shift((170, 15, 410, 310), COFFEE_RIGHT),
+        "cup at the right, cut by the frame",
+    ),
+    Photo(
+        "clock",
+        _bundled("clock_motion.png"),
+        (140, 90, 285, 215),
+        (140, 90, 285, 215),
+        "a wall clock, blurred",
+    ),
+    Photo("horse", _bundled("horse.png"), (18, 9, 388, 312), (280, 9, 388, 140), "silhouette: head and neck"),
     Photo("red disc (issue 16)", red_disc, (2200, 400, 2600, 800), (2240, 440, 2560, 760), "synthetic"),
 ]
 
