@@ -2,10 +2,12 @@
 
 The photographs are the ones scikit-image ships inside its package (`skimage.data`, a dev-only
 dependency): a portrait (astronaut), a man behind a camera (camera), a cat (chelsea), a coffee cup on
-a table (coffee), a rocket on its pad (rocket) and a motorcycle in a garage (motorcycle); plus two
+a table (coffee), a rocket on its pad (rocket), a motorcycle in a garage (motorcycle), a blurred wall
+clock (clock_motion.png) and a horse's silhouette (horse.png, read as shipped); plus three
 off-centre recompositions of real pixels (the astronaut and the cameraman cut so the face sits to one
-side) and the synthetic red disc of issue 16. Each has a hand-drawn ground truth, in the photo's own
-pixels: the subject, and its core (the face, the cup, the rocket's upper half...).
+side, the coffee cup to the other) and the synthetic red disc of issue 16. Each has a hand-drawn
+ground truth, in the photo's own pixels: the subject, and its core (the face, the cup, the rocket's
+upper half...).
 
 For each of the 20 social formats of the catalog the crop planned by the product ("smart", which is
 what `export` runs: `Prepared.subject()` then `plan_crop`) and a plain centre crop are scored:
@@ -312,7 +314,7 @@ def main() -> None:
     totals = {key: Score() for key in ("ours", "ours_safe", "centre", "centre_safe")}
     print(
         f"{len(targets)} formats per photo; kept = the subject (or its core) inside the crop;"
-        " safe = inside the crop's safe zone; N/M: of the M formats where some placement of the crop can"
+        " safe = inside the crop's safe zone; N/M: of the M formats where some placement of that crop can do it"
     )
     print(
         f"{'photo':<24}{'size':>10}  {'ours kept':>9} {'ours safe':>9}  {'centre kept':>11}"
