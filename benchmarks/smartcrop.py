@@ -314,7 +314,8 @@ def main() -> None:
     totals = {key: Score() for key in ("ours", "ours_safe", "centre", "centre_safe")}
     print(
         f"{len(targets)} formats per photo; kept = the subject (or its core) inside the crop;"
-        " safe = inside the crop's safe zone; N/M: of the M formats where some placement of that crop can do it"
+        " safe = inside the crop's safe zone;"
+        " N/M: of the M formats where some placement of that crop can do it"
     )
     print(
         f"{'photo':<24}{'size':>10}  {'ours kept':>9} {'ours safe':>9}  {'centre kept':>11}"
