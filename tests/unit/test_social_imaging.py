@@ -172,6 +172,18 @@ def test_a_subject_is_centred_in_the_safe_zone_when_it_can_be() -> None:
 fractions = st.floats(0, 0.3)
 
 
+def test_a_face_too_near_the_edge_for_the_safe_zone_gets_as_near_as_the_whole_subject_allows() -> None:
+    # a portrait's head and shoulders (rows 34-272 of 512) in a 1.91:1 crop (269 rows) whose safe zone
+    # starts 15% down: the face (rows 34-169) cannot sit wholly inside it, since the crop cannot start
+    # above row 0; the crop goes as high as the shoulders allow, not to centring the shoulders
+    subject = (0.24, 34 / 512, 0.64, 272 / 512)
+    core = (0.32, 34 / 512, 0.55, 169 / 512)
+    crop = plan_crop((512, 512), (1200, 630), subject, (0.15, 0.15, 0.1, 0.1), core=core)
+    assert crop[3] >= 272 - 1e-6  # the shoulders stay whole
+    # and the face as far from the top as that lets it
+    assert crop[1] == pytest.approx(272 - 512 * 630 / 1200)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     src=st.tuples(st.integers(50, 5000), st.integers(50, 5000)),

@@ -41,10 +41,12 @@ def _place(
     anchor: float,
 ) -> float:
     """The crop's start on one axis. The first of these that a crop of this size can do, as near as
-    it can to centring the subject (or, from the fourth on, the core) in the crop's safe span:
-    the subject inside the safe span; the core inside it and the subject inside the crop; the subject
-    inside the crop; the core inside the safe span; the core inside the crop. Else (a banner thinner
-    than the core) the crop is centred on `anchor`, the core's most salient point."""
+    it can to centring the subject (or, from the third on, the core) in the crop's safe span:
+    the subject inside the safe span; the core inside it and the subject inside the crop; the core
+    inside the safe span; the subject inside the crop (with the core as near the safe span as that
+    allows: a face kept out of the UI's way before the shoulders are centred); the core inside the
+    crop. Else (a banner thinner than the core) the crop is centred on `anchor`, the core's most
+    salient point."""
     room = length - crop
     if room <= _EPS:
         return 0.0
@@ -63,8 +65,8 @@ def _place(
     choices = (
         (safe_subject, centring(a, b)),
         ((max(safe_core[0], in_crop[0]), min(safe_core[1], in_crop[1])), centring(a, b)),
-        (in_crop, centring(a, b)),
         (safe_core, centring(c0, c1)),
+        (in_crop, centring(c0, c1)),
         (core_in_crop, centring(c0, c1)),
     )
     for (low, high), ideal in choices:
