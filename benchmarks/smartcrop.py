@@ -48,6 +48,7 @@ from imagestudio.imaging.social import (  # noqa: E402
     Target,
     catalog_targets,
     cover_box,
+    plan_crop,
     plan_crops,
 )
 
@@ -290,6 +291,15 @@ class Score:
         return f"{self.n}/{self.m}"
 
 
+def oracle_crops(image: Image.Image, photo: Photo, targets: list[Target]) -> list[Box]:
+    """The crops `plan_crop` makes when told the hand-drawn subject and core: what a perfect detector
+    would give, so what is left to gain lies in the detection, not the placement."""
+    w, h = image.size
+    subject = (photo.subject[0] / w, photo.subject[1] / h, photo.subject[2] / w, photo.subject[3] / h)
+    core = (photo.core[0] / w, photo.core[1] / h, photo.core[2] / w, photo.core[3] / h)
+    return [plan_crop(image.size, (t.width, t.height), subject, t.safe_zone, core=core) for t in targets]
+
+
 def score_photo(
     image: Image.Image, photo: Photo, crops: list[Box], targets: list[Target]
 ) -> tuple[Score, Score]:
@@ -311,7 +321,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="write each photo with its crops drawn into this folder")
     args = parser.parse_args()
     targets = catalog_targets()
-    totals = {key: Score() for key in ("ours", "ours_safe", "centre", "centre_safe")}
+    totals = {key: Score() for key in ("ours", "ours_safe", "centre", "centre_safe", "oracle", "oracle_safe")}
     print(
         f"{len(targets)} formats per photo; kept = the subject (or its core) inside the crop;"
         " safe = inside the crop's safe zone;"
@@ -327,6 +337,8 @@ def main() -> None:
         centre = [cover_box(image.size, (t.width, t.height)) for t in targets]
         row = dict(zip(("ours", "ours_safe"), score_photo(image, photo, ours, targets), strict=True))
         row |= dict(zip(("centre", "centre_safe"), score_photo(image, photo, centre, targets), strict=True))
+        oracle = oracle_crops(image, photo, targets)
+        row |= dict(zip(("oracle", "oracle_safe"), score_photo(image, photo, oracle, targets), strict=True))
         for key, value in row.items():
             totals[key].n += value.n
             totals[key].m += value.m
@@ -340,6 +352,10 @@ def main() -> None:
             args.save.mkdir(parents=True, exist_ok=True)
             slug = photo.name.replace(", ", "-").replace(" ", "-").replace("(", "").replace(")", "")
             draw(image, ours, photo, subject, args.save / f"{slug}.png")
+    print(
+        f"the planner given the hand-drawn subject and core (a perfect detector): kept {totals['oracle']},"
+        f" safe {totals['oracle_safe']}"
+    )
     print(
         f"kept_ours={totals['ours']} safe_ours={totals['ours_safe']}"
         f" kept_centre={totals['centre']} safe_centre={totals['centre_safe']}"
