@@ -251,15 +251,9 @@ def safe_inset(crop: Box, target: Target) -> Margins:
 
 def smart_crops(image: Image.Image, targets: list[Target]) -> tuple[list[Box], Subject | None]:
     """The crops `export` plans in smart mode for `image` (decoded as is: factor 1)."""
-    prepared = Prepared(
-        image=image,
-        source_size=image.size,
-        factor=1,
-        source_format="PNG",
-        notes=[],
-        data=b"",
-        face_detector=default_detector(),  # offline: OpenCV's cascade (deployed: Rekognition)
-    )
+    prepared = Prepared.from_image(
+        image, default_detector()
+    )  # offline: OpenCV's cascade (deployed: Rekognition)
     return plan_crops(prepared, targets, mode="smart"), prepared.subject()
 
 

@@ -120,15 +120,7 @@ class _Detector:
 
 
 def _prepared(image: Image.Image, detector: _Detector) -> Prepared:
-    return Prepared(
-        image=image,
-        source_size=image.size,
-        factor=1,
-        source_format="PNG",
-        notes=[],
-        data=b"",
-        face_detector=detector,
-    )
+    return Prepared.from_image(image, detector)
 
 
 def test_a_face_from_the_detector_becomes_the_core_every_crop_holds() -> None:

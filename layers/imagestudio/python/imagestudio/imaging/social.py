@@ -40,6 +40,7 @@ lowering the quality (binary search, never under QUALITY_FLOOR), only then by ch
 from __future__ import annotations
 
 import builtins
+import functools
 import io
 import logging
 import math
@@ -168,6 +169,19 @@ class Prepared:
     _subject: list[Subject | None] = field(default_factory=list, repr=False)
     _early: Future[Subject | None] | None = field(default=None, repr=False)  # see _look_early
 
+    @classmethod
+    def from_image(cls, image: Image.Image, face_detector: FaceDetector | None = None) -> Prepared:
+        """An image already decoded and cleaned (RGB or RGBA), taken as it is: factor 1, no source file."""
+        return cls(
+            image=image,
+            source_size=image.size,
+            factor=1,
+            source_format="",
+            notes=[],
+            data=b"",
+            face_detector=face_detector,
+        )
+
     @property
     def has_alpha(self) -> bool:
         return self.image.mode == "RGBA"
@@ -181,16 +195,16 @@ class Prepared:
         """The detected subject (cached): the faces when the face detector finds any, else the salient
         part; None when nothing stands out."""
         if not self._subject:
-            found: Subject | None = None
-            early = self._early
-            if early is not None:
-                try:
-                    found = early.result()
-                except Exception as err:  # a file the early look could not read: look at the decode
-                    log.warning("the early subject detection failed (%s): looking again", err)
-                    early = None
-            self._subject.append(found if early is not None else _subject_of(self.image, self.face_detector))
+            self._subject.append(self._look())
         return self._subject[0]
+
+    def _look(self) -> Subject | None:
+        if self._early is not None:
+            try:
+                return self._early.result()
+            except Exception as err:  # a file the early look could not read: look at the decode
+                log.warning("the early subject detection failed (%s): looking again", err)
+        return _subject_of(self.image, self.face_detector)
 
 
 def _subject_of(image: Image.Image, detector: FaceDetector | None) -> Subject | None:
@@ -274,7 +288,6 @@ def prepare(
     (use `largest_size(targets)`); raise InvalidInput (422) for anything `verify_image` would refuse.
     `find_subject` (smart crops will be planned): the subject is looked for while the picture decodes,
     see `_look_early`."""
-    look = _look_early(face_detector) if find_subject else None
     with _pillow_quiet():
         prepared = _prepare(
             bytes(data),
@@ -282,36 +295,32 @@ def prepare(
             max_bytes=max_bytes,
             max_pixels=max_pixels,
             allowed=allowed_formats,
-            look=look,
+            find_subject=find_subject,
+            face_detector=face_detector,
         )
     prepared.face_detector = face_detector
     return prepared
 
 
-_EARLY_POOL: list[ThreadPoolExecutor] = []
+@functools.cache
+def _subject_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="subject")
 
 
 def _look_early(
-    detector: FaceDetector | None,
-) -> Callable[[bytes, tuple[int, int], int], Future[Subject | None] | None] | None:
-    """How the subject is found alongside the decode, or None where that would not pay (one CPU).
+    data: bytes, stored: tuple[int, int], orientation: int, detector: FaceDetector | None
+) -> Future[Subject | None] | None:
+    """The subject, being found alongside the decode; None where that would not pay (one CPU, or a
+    picture small enough that the subject costs next to nothing after the decode).
 
     A JPEG's Huffman decoding takes one core whatever the DCT scale, and it is most of `prepare`; the
     subject (saliency on a 256 px thumbnail, the faces on a FACE_SIDE copy, a Rekognition round trip
     deployed) needs only a small copy. So a second thread decodes the file at the smallest DCT scale
     still at least FACE_SIDE long (its header is already checked against the pixel cap) and finds the
     subject there, while the main decode runs on the other core."""
-    if _cpus() < 2:
+    if _cpus() < 2 or max(stored) / 2 < FACE_SIDE:
         return None
-
-    def start(data: bytes, stored: tuple[int, int], orientation: int) -> Future[Subject | None] | None:
-        if max(stored) / 2 < FACE_SIDE:  # small already: the subject costs next to nothing after
-            return None
-        if not _EARLY_POOL:
-            _EARLY_POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="subject"))
-        return _EARLY_POOL[0].submit(_early_subject, data, stored, orientation, detector)
-
-    return start
+    return _subject_pool().submit(_early_subject, data, stored, orientation, detector)
 
 
 def _early_subject(
@@ -370,7 +379,8 @@ def _prepare(
     max_bytes: int,
     max_pixels: int,
     allowed: tuple[str, ...],
-    look: Callable[[bytes, tuple[int, int], int], Future[Subject | None] | None] | None = None,
+    find_subject: bool = False,
+    face_detector: FaceDetector | None = None,
 ) -> Prepared:
     want_w, want_h = _check_size(largest, "largest")
     allowed = tuple(f.upper() for f in allowed)
@@ -388,8 +398,8 @@ def _prepare(
             scale = min(1.0, _cover_scale(shown, (want_w, want_h)))
             need = (max(1, math.ceil(shown[0] * scale)), max(1, math.ceil(shown[1] * scale)))
             draft_box = (need[1], need[0]) if orientation in _TRANSPOSED else need
-            if look is not None and stored[0] * stored[1] <= max_pixels:
-                early = look(data, stored, orientation)
+            if find_subject and stored[0] * stored[1] <= max_pixels:
+                early = _look_early(data, stored, orientation, face_detector)
 
     decoded = _decode(data, fmt, max_pixels=max_pixels, draft_box=draft_box)
     factor = 1
@@ -543,9 +553,7 @@ def fit_onto(image: Image.Image, size: tuple[int, int], fill: Fill = "#ffffff") 
     picture itself, blurred and darkened, covering the canvas). Always RGB."""
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.mode else "RGB")
-    pyramid = _Pyramid(
-        Prepared(image=image, source_size=image.size, factor=1, source_format="", notes=[], data=b"")
-    )
+    pyramid = _Pyramid(Prepared.from_image(image))
     return _fit(pyramid, image.size, _check_size(size, "size"), _parse_fill(fill))
 
 
