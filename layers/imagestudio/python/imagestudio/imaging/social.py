@@ -502,8 +502,8 @@ class _Pyramid:
             k += 1
         return k
 
-    def resample(self, box: Box, size: tuple[int, int]) -> Image.Image:
-        """The source region `box` (source pixels) resampled to `size` with RESAMPLE."""
+    def resample(self, box: Box, size: tuple[int, int], resample: Image.Resampling = RESAMPLE) -> Image.Image:
+        """The source region `box` (source pixels) resampled to `size` with `resample`."""
         k = self.choose((box[2] - box[0], box[3] - box[1]), size)
         image = self.level(k)
         f = self.factor * 2**k
@@ -516,7 +516,7 @@ class _Pyramid:
             ints = (round(left), round(top), round(right), round(bottom))
             if (ints[2] - ints[0], ints[3] - ints[1]) == size:
                 return image.crop(ints)
-        return image.resize(size, RESAMPLE, box=scaled)
+        return image.resize(size, resample, box=scaled)
 
 
 def _parse_fill(fill: Fill) -> tuple[int, int, int] | None:
