@@ -286,6 +286,11 @@ class Score:
         self.n += sum(r is True for r in results)
         self.m += sum(r is not None for r in results)
 
+    def __iadd__(self, other: Score) -> Score:
+        self.n += other.n
+        self.m += other.m
+        return self
+
     def __str__(self) -> str:
         return f"{self.n}/{self.m}"
 
@@ -379,20 +384,6 @@ def main() -> None:
     augmented_rows: list[str] = []
     for photo in PHOTOS:
         image = photo.load()
-        if args.augment:
-            row_scores = [Score(), Score()]
-            for picture, variant in [(image, photo), *variants(image, photo)]:
-                crops, found = smart_crops(picture, targets)
-                for total, score in zip(
-                    row_scores, score_photo(picture, variant, crops, targets), strict=True
-                ):
-                    total.n, total.m = total.n + score.n, total.m + score.m
-                if args.save and variant is not photo:
-                    args.save.mkdir(parents=True, exist_ok=True)
-                    draw(picture, crops, variant, found, args.save / f"{_slug(variant.name)}.png")
-            for total, score in zip(augmented, row_scores, strict=True):
-                total.n, total.m = total.n + score.n, total.m + score.m
-            augmented_rows.append(f"{photo.name:<24}{'':>10}  {row_scores[0]!s:>9} {row_scores[1]!s:>9}")
         ours, subject = smart_crops(image, targets)
         centre = [cover_box(image.size, (t.width, t.height)) for t in targets]
         row = dict(zip(("ours", "ours_safe"), score_photo(image, photo, ours, targets), strict=True))
@@ -400,8 +391,21 @@ def main() -> None:
         oracle = oracle_crops(image, photo, targets)
         row |= dict(zip(("oracle", "oracle_safe"), score_photo(image, photo, oracle, targets), strict=True))
         for key, value in row.items():
-            totals[key].n += value.n
-            totals[key].m += value.m
+            totals[key] += value
+        if args.augment:  # the photo's own scores, then its variants'
+            row_scores = [Score(r.n, r.m) for r in (row["ours"], row["ours_safe"])]
+            for picture, variant in variants(image, photo):
+                crops, found = smart_crops(picture, targets)
+                for total, score in zip(
+                    row_scores, score_photo(picture, variant, crops, targets), strict=True
+                ):
+                    total += score
+                if args.save:
+                    args.save.mkdir(parents=True, exist_ok=True)
+                    draw(picture, crops, variant, found, args.save / f"{_slug(variant.name)}.png")
+            for total, score in zip(augmented, row_scores, strict=True):
+                total += score
+            augmented_rows.append(f"{photo.name:<24}{'':>10}  {row_scores[0]!s:>9} {row_scores[1]!s:>9}")
         size = f"{image.width}x{image.height}"
         print(
             f"{photo.name:<24}{size:>10}  {row['ours']!s:>9} {row['ours_safe']!s:>9}"

@@ -90,7 +90,7 @@ def test_over_all_photographs_the_subject_is_kept_and_safe_far_more_often_than_b
     totals = [Score() for _ in range(4)]
     for photo in PHOTOS:
         for total, score in zip(totals, _scores(photo), strict=True):
-            total.n, total.m = total.n + score.n, total.m + score.m
+            total += score
     ours, ours_safe, centre, centre_safe = totals
     assert ours.m == len(TARGETS) * len(PHOTOS)
     assert ours.n >= 185 and centre.n <= 105  # of 240: 188 and 103 when written
