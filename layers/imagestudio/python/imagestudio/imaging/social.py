@@ -75,7 +75,7 @@ from imagestudio.imaging.verify import (
     DEFAULT_MAX_PIXELS,
     _clean_pixels,
     _decode,
-    _Decoded,
+    _described,
     _pillow_quiet,
     check_bytes,
 )
@@ -308,7 +308,7 @@ def _subject_pool() -> ThreadPoolExecutor:
 
 
 def _look_early(
-    data: bytes, stored: tuple[int, int], orientation: int, detector: FaceDetector | None
+    data: bytes, stored: tuple[int, int], detector: FaceDetector | None
 ) -> Future[Subject | None] | None:
     """The subject, being found alongside the decode; None where that would not pay (one CPU, or a
     picture small enough that the subject costs next to nothing after the decode).
@@ -320,26 +320,15 @@ def _look_early(
     subject there, while the main decode runs on the other core."""
     if _cpus() < 2 or max(stored) / 2 < FACE_SIDE:
         return None
-    return _subject_pool().submit(_early_subject, data, stored, orientation, detector)
+    return _subject_pool().submit(_early_subject, data, stored, detector)
 
 
-def _early_subject(
-    data: bytes, stored: tuple[int, int], orientation: int, detector: FaceDetector | None
-) -> Subject | None:
+def _early_subject(data: bytes, stored: tuple[int, int], detector: FaceDetector | None) -> Subject | None:
     scale = next(s for s in (8, 4, 2, 1) if max(stored) / s >= FACE_SIDE)
     im = Image.open(io.BytesIO(data), formats=["JPEG"])  # no warnings filter here: not thread-safe
     im.draft(None, (-(-stored[0] // scale), -(-stored[1] // scale)))
     im.load()
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = orientation
-    decoded = _Decoded(
-        image=im,
-        info={k: v for k, v in im.info.items() if isinstance(k, str)},
-        exif=exif,
-        frames=1,
-        animated_kind="",
-    )
-    return _subject_of(_as_rgb(_clean_pixels(decoded, [])), detector)
+    return _subject_of(_as_rgb(_clean_pixels(_described(im), [])), detector)
 
 
 def _as_rgb(image: Image.Image) -> Image.Image:
@@ -399,7 +388,7 @@ def _prepare(
             need = (max(1, math.ceil(shown[0] * scale)), max(1, math.ceil(shown[1] * scale)))
             draft_box = (need[1], need[0]) if orientation in _TRANSPOSED else need
             if find_subject and stored[0] * stored[1] <= max_pixels:
-                early = _look_early(data, stored, orientation, face_detector)
+                early = _look_early(data, stored, face_detector)
 
     decoded = _decode(data, fmt, max_pixels=max_pixels, draft_box=draft_box)
     factor = 1

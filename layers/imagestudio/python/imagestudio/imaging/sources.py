@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Final
+from typing import Final
 
 from PIL import ExifTags, Image, ImageSequence
 
@@ -33,6 +33,7 @@ from imagestudio.imaging.verify import (
     _apply_icc,
     _corrupt,
     _Decoded,
+    _described,
     _orient,
     _pillow_quiet,
     _plain_mode,
@@ -227,13 +228,9 @@ def _load(data: bytes, max_bytes: int, max_pixels: int, max_frame_pixels: int, a
         elif frame_count > 1:
             im.seek(0)
         im.load()
-    info: dict[str, Any] = {k: v for k, v in im.info.items() if isinstance(k, str)}
-    try:
-        exif: Image.Exif | None = im.getexif()
-    except Exception:
-        exif = None
+    decoded = _described(im, frame_count)
+    info, exif = decoded.info, decoded.exif
     notes: list[str] = []
-    decoded = _Decoded(image=im, info=info, exif=exif, frames=frame_count, animated_kind="")
     oriented = _orient(decoded, notes)
     if oriented is not im and frames:  # the same turn for every frame
         frames = [Frame(_orient(_Decoded(f.image, {}, exif, 1, ""), []), f.duration) for f in frames]

@@ -347,11 +347,6 @@ def _decode(data: bytes, fmt: str, *, max_pixels: int, draft_box: tuple[int, int
         if draft_box is not None and fmt == "JPEG":
             im.draft(None, draft_box)
         im.load()
-    exif: Image.Exif | None
-    try:
-        exif = im.getexif()
-    except Exception:  # malformed EXIF: there is nothing we can use in it, and it is dropped anyway
-        exif = None
     kind = {
         "GIF": "animated GIF",
         "WEBP": "animated WebP",
@@ -359,8 +354,18 @@ def _decode(data: bytes, fmt: str, *, max_pixels: int, draft_box: tuple[int, int
         "TIFF": "multi-page TIFF",
         "JPEG": "multi-picture JPEG (MPO)",
     }.get(fmt, "multi-frame image")
+    return _described(im, frames, kind)
+
+
+def _described(im: Image.Image, frames: int = 1, animated_kind: str = "") -> _Decoded:
+    """A loaded image with the metadata the cleaning reads: its info (string keys only) and its EXIF."""
+    exif: Image.Exif | None
+    try:
+        exif = im.getexif()
+    except Exception:  # malformed EXIF: there is nothing we can use in it, and it is dropped anyway
+        exif = None
     info = {key: value for key, value in im.info.items() if isinstance(key, str)}
-    return _Decoded(image=im, info=info, exif=exif, frames=frames, animated_kind=kind)
+    return _Decoded(image=im, info=info, exif=exif, frames=frames, animated_kind=animated_kind)
 
 
 # ---------------------------------------------------------------------------------------------------------
