@@ -9,23 +9,10 @@ import json
 import pytest
 from PIL import Image, ImageChops
 
-from imagestudio.providers import registry
 from tests.conftest import ApiClient, Deployed, api_event
 from tests.integration import studio_helpers as studio
 
 pytestmark = pytest.mark.usefixtures("pro_users")
-
-
-@pytest.fixture
-def faults(monkeypatch: pytest.MonkeyPatch):
-    """LOCAL_PROVIDER_FAULTS for the functions (each invocation layers its view over the process's)."""
-
-    def use(spec: str) -> None:
-        monkeypatch.setenv("LOCAL_PROVIDER_FAULTS", spec)
-        registry.reset()
-
-    yield use
-    registry.reset()
 
 
 def edit(client: ApiClient, user: str = "alice", **body: object) -> tuple[int, dict]:

@@ -11,22 +11,11 @@ from PIL import Image
 from skimage import data
 
 from imagestudio.imaging.faces import detect_faces
-from imagestudio.providers import registry
 from tests.conftest import ApiClient, Deployed
 from tests.integration import studio_helpers as studio
 from tests.unit.test_faceswap import correlation, group, inner, lfw_face
 
 pytestmark = pytest.mark.usefixtures("pro_users")
-
-
-@pytest.fixture
-def faults(monkeypatch: pytest.MonkeyPatch):
-    def use(spec: str) -> None:
-        monkeypatch.setenv("LOCAL_PROVIDER_FAULTS", spec)
-        registry.reset()
-
-    yield use
-    registry.reset()
 
 
 def jpeg(im: Image.Image) -> str:
