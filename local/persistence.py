@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from local import moto_atomic
+from local.periodic import Periodic
 from local.provision import StackPlan
 
 log = logging.getLogger("local.persistence")
@@ -80,8 +81,7 @@ class StateStore:
         self.plan = plan
         self.session = session
         self._save_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("local-state-snapshot", self.save)
         self.last_save: SaveReport | None = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
@@ -250,18 +250,8 @@ class StateStore:
     # ---------------------------------------------------------------------------- periodic
 
     def start(self, interval: float = SNAPSHOT_SECONDS) -> None:
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.save()
-                except Exception:
-                    log.exception("state snapshot failed")
-
-        self._thread = threading.Thread(target=loop, name="local-state-snapshot", daemon=True)
-        self._thread.start()
+        self._periodic.start(interval)
 
     def stop(self) -> None:
         """Stop the periodic snapshots (waiting for one in progress); the caller saves last."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._periodic.stop(wait=30)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from imagestudio.schedules import parse_schedule
 from local.lambda_runtime import LocalLambdaRuntime
+from local.periodic import Periodic
 from local.provision import ScheduleSpec, StackPlan
 
 log = logging.getLogger("local.scheduler")
@@ -44,8 +44,7 @@ class Scheduler:
         self.runtime = runtime
         self._start_execution = start_execution  # (state machine arn, name, input json)
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("local-scheduler", self.tick)
         self.history: list[Firing] = []
         now = clock()
         self._due: dict[str, datetime | None] = {}
@@ -113,15 +112,7 @@ class Scheduler:
         return fired
 
     def start(self, interval: float = 1.0) -> None:
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.tick()
-                except Exception:
-                    log.exception("scheduler tick failed")
-
-        self._thread = threading.Thread(target=loop, name="local-scheduler", daemon=True)
-        self._thread.start()
+        self._periodic.start(interval)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._periodic.stop()
