@@ -32,9 +32,6 @@ def resolve_input_image(
     upload_id: str | None = None,
     field: str = "image",
 ) -> InputImage:
-    if image:
-        _one_way(field, image, asset_id, upload_id)
-        return InputImage(image=verify_image(decode_inline_image(image)), asset=None, source="inline")
     file = resolve_input_file(ports, owner, image=image, asset_id=asset_id, upload_id=upload_id, field=field)
     verified = verify_image(file.data, max_bytes=MAX_INPUT_BYTES)
     return InputImage(image=verified, asset=file.asset, source=file.source)
