@@ -45,6 +45,7 @@ from imagestudio.operations.inputs import (
     given,
     media_of,
     optional_image,
+    png_media,
     quoted,
     resolve_input_image,
 )
@@ -209,14 +210,6 @@ def fit_mask(mask: VerifiedImage, image: VerifiedImage) -> tuple[Image.Image, li
         grey = grey.resize(size, Image.Resampling.BILINEAR)
         notes.append(f"The mask was resized from {mask.width}x{mask.height} to {image.width}x{image.height}.")
     return grey, notes
-
-
-def png_media(im: Image.Image, name: str) -> Media:
-    out = io.BytesIO()
-    im.save(out, "PNG")
-    return Media(
-        data=out.getvalue(), mime="image/png", width=im.width, height=im.height, filename=f"{name}.png"
-    )
 
 
 def keep_inside(original: bytes, edited: bytes, mask: Image.Image) -> bytes:

@@ -38,10 +38,10 @@ from imagestudio.imaging.faceswap import MAX_TARGET_INDEX, check_faces, face_cro
 from imagestudio.models.records import utcnow
 from imagestudio.models.requests import OutputFormat, RequestModel, ResponseFormat
 from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_single_unit
-from imagestudio.operations.inputs import InputImage, describe, media_of, resolve_input_image
+from imagestudio.operations.inputs import InputImage, describe, media_of, png_media, resolve_input_image
 from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, Route, register
 from imagestudio.ports import Ports
-from imagestudio.providers.base import CallResult, FaceSwapRequest, Media, Provider
+from imagestudio.providers.base import CallResult, FaceSwapRequest, Provider
 from imagestudio.providers.registry import Candidate
 
 DEFAULT_MODEL = "image-face-swap"
@@ -114,14 +114,6 @@ def _pixels(image: InputImage) -> Image.Image:
         return im.convert("RGB")
 
 
-def _png(im: Image.Image, name: str) -> Media:
-    out = io.BytesIO()
-    im.save(out, "PNG")
-    return Media(
-        data=out.getvalue(), mime="image/png", width=im.width, height=im.height, filename=f"{name}.png"
-    )
-
-
 def _check_size(model: ModelSpec, image: InputImage, label: str) -> None:
     w, h = image.image.width, image.image.height
     if (model.max_width and w > model.max_width) or (model.max_height and h > model.max_height):
@@ -155,7 +147,7 @@ def run(ports: Ports, owner: str, request: FaceSwapStudioRequest) -> Outcome:
     )
 
     credits, usd = model_price(model)
-    target_face = _png(face_crop(base_pixels, check.target), "target_face") if check.target else None
+    target_face = png_media(face_crop(base_pixels, check.target), "target_face") if check.target else None
     to_provider = FaceSwapRequest(
         image=media_of(base.image, "image"),
         face_image=media_of(face.image, "face_image"),

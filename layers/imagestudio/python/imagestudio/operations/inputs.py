@@ -3,8 +3,9 @@ the caller's once it is ready. Every later operation takes its images through he
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagestudio.errors import InvalidInput
 from imagestudio.imaging.inline import decode_inline_image
@@ -12,6 +13,9 @@ from imagestudio.imaging.verify import VerifiedImage, verify_image
 from imagestudio.models.records import Asset
 from imagestudio.ports import Ports
 from imagestudio.providers.base import Media
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
 
@@ -112,6 +116,15 @@ def media_of(image: VerifiedImage, name: str) -> Media:
     ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "img")
     return Media(
         data=image.data, mime=image.mime, width=image.width, height=image.height, filename=f"{name}.{ext}"
+    )
+
+
+def png_media(im: Image.Image, name: str) -> Media:
+    """Pixels made here (a mask, a face crop) sent to a provider as a PNG."""
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return Media(
+        data=out.getvalue(), mime="image/png", width=im.width, height=im.height, filename=f"{name}.png"
     )
 
 
