@@ -39,7 +39,7 @@ from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.models.requests import RequestModel, ResponseFormat
 from imagestudio.operations.core import Outcome, run_computed
 from imagestudio.operations.inline_answer import ensure_files_fit
-from imagestudio.operations.inputs import resolve_input_file
+from imagestudio.operations.inputs import ImageSourceRequest, resolve_input_file
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, Route, register
 from imagestudio.ports import Ports
 from imagestudio.providers.base import Output
@@ -47,17 +47,10 @@ from imagestudio.providers.base import Output
 MAX_TARGET_KB = 50_000
 
 
-class CompressRequest(RequestModel):
+class CompressRequest(ImageSourceRequest):
     """Body of POST compress. Give the image one way: inline, by asset id or by upload id. A preset sets
     the options; any option given explicitly wins over the preset's."""
 
-    image: str | None = Field(
-        None,
-        validation_alias=AliasChoices("image", "image_base64"),
-        description="The image inline: base64 or a data URL ('image_base64' is accepted too).",
-    )
-    asset_id: str | None = Field(None, max_length=64, description="Or: one of your assets.")
-    upload_id: str | None = Field(None, max_length=64, description="Or: one of your ready uploads.")
     preset: str | None = Field(
         None, max_length=20, description="web, email, social, print, thumbnail, high_quality or maximum."
     )

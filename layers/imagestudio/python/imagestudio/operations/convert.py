@@ -41,7 +41,7 @@ from imagestudio.imaging.sources import MIME, NAMES
 from imagestudio.models.requests import RequestModel, ResponseFormat
 from imagestudio.operations.core import Outcome, run_computed
 from imagestudio.operations.inline_answer import ensure_files_fit
-from imagestudio.operations.inputs import resolve_input_file
+from imagestudio.operations.inputs import ImageSourceRequest, resolve_input_file
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, Route, register
 from imagestudio.ports import Ports
 from imagestudio.providers.base import Output
@@ -49,16 +49,9 @@ from imagestudio.providers.base import Output
 SRGB_NAMES = ("srgb", "rgb")
 
 
-class ConvertRequest(RequestModel):
+class ConvertRequest(ImageSourceRequest):
     """Body of POST convert-format. Give the image one way: inline, by asset id or by upload id."""
 
-    image: str | None = Field(
-        None,
-        validation_alias=AliasChoices("image", "image_base64"),
-        description="The image inline: base64 or a data URL ('image_base64' is accepted too).",
-    )
-    asset_id: str | None = Field(None, max_length=64, description="Or: one of your assets.")
-    upload_id: str | None = Field(None, max_length=64, description="Or: one of your ready uploads.")
     target_format: str = Field(
         max_length=8, description="jpeg (jpg), png, webp, avif, gif, tiff (tif), bmp or ico."
     )

@@ -7,10 +7,13 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import AliasChoices, Field
+
 from imagestudio.errors import InvalidInput
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.verify import VerifiedImage, verify_image
 from imagestudio.models.records import Asset
+from imagestudio.models.requests import RequestModel
 from imagestudio.ports import Ports
 from imagestudio.providers.base import Media
 
@@ -18,6 +21,18 @@ if TYPE_CHECKING:
     from PIL import Image
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024
+
+
+class ImageSourceRequest(RequestModel):
+    """The request fields of a studio that takes one image: inline, by asset id or by upload id."""
+
+    image: str | None = Field(
+        None,
+        validation_alias=AliasChoices("image", "image_base64"),
+        description="The image inline: base64 or a data URL ('image_base64' is accepted too).",
+    )
+    asset_id: str | None = Field(None, max_length=64, description="Or: one of your assets.")
+    upload_id: str | None = Field(None, max_length=64, description="Or: one of your ready uploads.")
 
 
 @dataclass(frozen=True)

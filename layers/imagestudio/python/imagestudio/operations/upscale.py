@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from imagestudio.catalog import ModelSpec, get_catalog
 from imagestudio.catalog.pricing import resolve_upscale_mode
 from imagestudio.errors import InvalidInput
-from imagestudio.models.requests import MAX_PROMPT, MAX_SEED, OutputFormat, RequestModel, ResponseFormat
+from imagestudio.models.requests import MAX_PROMPT, MAX_SEED, OutputFormat, ResponseFormat
 from imagestudio.models.text import PromptText
 from imagestudio.operations.core import Outcome, OutputMeta, model_unit, run_single_unit
-from imagestudio.operations.inputs import describe, media_of, resolve_input_image
+from imagestudio.operations.inputs import ImageSourceRequest, describe, media_of, resolve_input_image
 from imagestudio.operations.registry import InputFacts, OperationSpec, Quote, quote_of, register
 from imagestudio.ports import Ports
 from imagestudio.providers.base import CallResult, Provider, UpscaleRequest
@@ -31,16 +31,9 @@ MAX_TARGET_LONG_SIDE = 8192
 CREATIVITY_RANGE: dict[str, tuple[float, float]] = {"conservative": (0.2, 0.5), "creative": (0.0, 0.35)}
 
 
-class UpscaleStudioRequest(RequestModel):
+class UpscaleStudioRequest(ImageSourceRequest):
     """Body of POST upscale. Give the image one way: inline, by asset id or by upload id."""
 
-    image: str | None = Field(
-        None,
-        validation_alias=AliasChoices("image", "image_base64"),
-        description="The image inline: base64 or a data URL ('image_base64' is accepted too).",
-    )
-    asset_id: str | None = Field(None, max_length=64, description="Or: one of your assets.")
-    upload_id: str | None = Field(None, max_length=64, description="Or: one of your ready uploads.")
     mode: Literal["fast", "conservative", "creative", "auto"] = Field(
         "auto", description="auto: conservative when the target long side is >= 3000 px, else fast."
     )
