@@ -37,12 +37,10 @@ from imagestudio.imaging.compress import (
 )
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.models.requests import RequestModel, ResponseFormat
-from imagestudio.operations.core import Outcome, run_computed
-from imagestudio.operations.inline_answer import ensure_files_fit
+from imagestudio.operations.core import Outcome, computed_output, run_computed
 from imagestudio.operations.inputs import ImageSourceRequest, resolve_input_file
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, Route, register
 from imagestudio.ports import Ports
-from imagestudio.providers.base import Output
 
 MAX_TARGET_KB = 50_000
 
@@ -138,8 +136,7 @@ def run(ports: Ports, owner: str, request: CompressRequest) -> Outcome:
         ports, owner, image=request.image, asset_id=request.asset_id, upload_id=request.upload_id
     )
     result = compress(source.data, options)  # 422s (caps, bombs, an unreachable target) before any job
-    if request.response_format != "url":  # inline: it must fit in a Lambda answer, else 413 now
-        ensure_files_fit([result.bytes], what="the compressed image")
+    output = computed_output(result, inline=request.response_format != "url", what="the compressed image")
     details = report(result, source.data)
     details["preset"] = request.preset
     notes = list(result.notes)
@@ -148,7 +145,6 @@ def run(ports: Ports, owner: str, request: CompressRequest) -> Outcome:
             f"the input has {details['source_frames']} frames: compression keeps the first"
             " (convert-format keeps them all)"
         )
-    output = Output(mime=result.mime, data=result.data, width=result.width, height=result.height)
     return run_computed(
         ports,
         owner,

@@ -39,12 +39,10 @@ from imagestudio.imaging.convert import (
 from imagestudio.imaging.inline import decode_inline_image
 from imagestudio.imaging.sources import MIME, NAMES
 from imagestudio.models.requests import RequestModel, ResponseFormat
-from imagestudio.operations.core import Outcome, run_computed
-from imagestudio.operations.inline_answer import ensure_files_fit
+from imagestudio.operations.core import Outcome, computed_output, run_computed
 from imagestudio.operations.inputs import ImageSourceRequest, resolve_input_file
 from imagestudio.operations.registry import FREE, InputFacts, OperationSpec, Quote, Route, register
 from imagestudio.ports import Ports
-from imagestudio.providers.base import Output
 
 SRGB_NAMES = ("srgb", "rgb")
 
@@ -110,8 +108,7 @@ def run(ports: Ports, owner: str, request: ConvertRequest) -> Outcome:
         ports, owner, image=request.image, asset_id=request.asset_id, upload_id=request.upload_id
     )
     result = convert(source.data, options)  # 422s (caps, bombs, bad values) before any job opens
-    if request.response_format != "url":  # inline: it must fit in a Lambda answer, else 413 now
-        ensure_files_fit([result.bytes], what="the converted image")
+    output = computed_output(result, inline=request.response_format != "url", what="the converted image")
     details: dict[str, Any] = {
         **result.describe(),
         "original_format": result.source_format,
@@ -119,7 +116,6 @@ def run(ports: Ports, owner: str, request: ConvertRequest) -> Outcome:
         "original_size_kb": round(result.source_bytes / 1024, 2),
         "converted_size_kb": round(result.bytes / 1024, 2),
     }
-    output = Output(mime=result.mime, data=result.data, width=result.width, height=result.height)
     return run_computed(
         ports,
         owner,

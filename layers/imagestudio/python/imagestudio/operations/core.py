@@ -8,6 +8,7 @@ unit fails the job fails and the whole reservation goes back. Nothing is charged
 
 from __future__ import annotations
 
+import builtins
 import contextvars
 import logging
 import math
@@ -16,14 +17,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from pydantic import BaseModel
 
 from imagestudio.errors import DomainError, ProviderError
 from imagestudio.models.records import Asset, ErrorInfo, Job, utcnow
 from imagestudio.operations.finisher import Finish, store_output
-from imagestudio.operations.inline_answer import ensure_inline_fits
+from imagestudio.operations.inline_answer import ensure_files_fit, ensure_inline_fits
 from imagestudio.operations.inputs import InputFile
 from imagestudio.operations.jobs import error_info, fail_job, open_job, succeed_job
 from imagestudio.ports import Ports
@@ -408,6 +409,28 @@ def run_single_unit(
             details["credits_reserved"] = outcome.job.credits_reserved
         return outcome
     return run_operation(ports, owner, units=[unit], **common)
+
+
+class Computed(Protocol):
+    """A file our own code encoded (imaging.compress's and imaging.convert's results)."""
+
+    @property
+    def data(self) -> builtins.bytes: ...
+    @property
+    def mime(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+
+
+def computed_output(made: Computed, *, inline: bool, what: str) -> Output:
+    """The output `run_computed` stores; an inline answer must fit in a Lambda answer, else 413 now."""
+    if inline:
+        ensure_files_fit([made.bytes], what=what)
+    return Output(mime=made.mime, data=made.data, width=made.width, height=made.height)
 
 
 def run_computed(
