@@ -90,7 +90,7 @@ def face_swap_model(model_id: str | None) -> ModelSpec:
     models = {m.id: m for m in catalog.face_swap_models() if m.provider != "local"}
     try:
         model = catalog.model(wanted, status=422)
-    except Exception:
+    except InvalidInput:  # unknown: name the face-swap models, not every model
         raise unknown_choice("model", wanted, list(models), status=422) from None
     if "face_swap" not in model.features:
         raise unknown_choice("model", wanted, list(models), status=422)
