@@ -77,8 +77,11 @@ class Movements(LedgerStore):
 
     def _replay(self, user: str, ref: str, kind: MovementKind) -> Movement | None:
         item = self._get(user, move_sk(ref, kind))
-        if item is None:
-            return None
+        return None if item is None else self._replayed(user, ref, kind, item)
+
+    @staticmethod
+    def _replayed(user: str, ref: str, kind: MovementKind, item: dict[str, Any]) -> Movement:
+        """The first result of a movement, from its guard item."""
         return Movement(
             user=user,
             kind=kind,
@@ -107,4 +110,4 @@ class Movements(LedgerStore):
                 f"{' on job ' + str(item.get('job_id')) if job_id else ''}; use a new id for another {kind}.",
                 details={"field": f"{kind}_id", "value": ref, "amount": as_int(item.get("amount"))},
             )
-        return self._replay(user, ref, kind)
+        return self._replayed(user, ref, kind, item)
