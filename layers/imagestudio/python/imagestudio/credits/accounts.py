@@ -14,10 +14,9 @@ from imagestudio.store.dynamo import user_pk
 class Accounts(Movements):
     def account(self, user: str) -> Account:
         """The user's balance; a new user is created on the Free plan with its grant (ref 'signup')."""
-        check_id("user", user)
-        item = self._get(user, BALANCE)
-        if item is not None:
-            return self._account(user, item)
+        stored = self._stored(user)
+        if stored is not None:
+            return stored
         plan = self._catalog.plan(DEFAULT_PLAN)
         credits = plan.monthly_grant_credits
         moment, now = self._now()
@@ -75,12 +74,17 @@ class Accounts(Movements):
         )
         return self.account(user)
 
-    def _peek(self, user: str) -> Account:
-        """The balance without creating it: a user not seen yet looks as they would after sign-up."""
+    def _stored(self, user: str) -> Account | None:
+        """The user's balance item, if they have one (the read `account` and `_peek` share)."""
         check_id("user", user)
         item = self._get(user, BALANCE)
-        if item is not None:
-            return self._account(user, item)
+        return None if item is None else self._account(user, item)
+
+    def _peek(self, user: str) -> Account:
+        """The balance without creating it: a user not seen yet looks as they would after sign-up."""
+        stored = self._stored(user)
+        if stored is not None:
+            return stored
         plan = self._catalog.plan(DEFAULT_PLAN)
         return Account(
             user=user,
