@@ -78,7 +78,6 @@ class Reservations(UsageLimits):
                 period,
                 counters,
                 credits=credits,
-                operation=operation,
                 bucket=bucket,
                 count=count,
                 wavespeed_calls=wavespeed_calls,

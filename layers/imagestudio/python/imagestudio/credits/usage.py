@@ -43,7 +43,6 @@ class UsageLimits(Accounts):
         counters: dict[str, int],
         *,
         credits: int,
-        operation: str,
         bucket: str,
         count: int,
         wavespeed_calls: int,
@@ -89,7 +88,8 @@ class UsageLimits(Accounts):
         quality: str | None,
         model: str | None,
         variations: int | None,
-    ) -> retries.Op:
+    ) -> tuple[str, dict[str, Any]]:
+        """Check the request's numbers; its usage bucket and the summary refusals quote."""
         check_credits("credits", credits, minimum=0)
         check_credits("count", count, minimum=0)  # 0: free compute, counted nowhere
         check_credits("wavespeed_calls", wavespeed_calls, minimum=0)
@@ -127,7 +127,6 @@ class UsageLimits(Accounts):
             period,
             self._counters(user, period),
             credits=credits,
-            operation=operation,
             bucket=bucket,
             count=count,
             wavespeed_calls=wavespeed_calls,
