@@ -86,6 +86,11 @@ class CompressOptions:
     max_side: int | None = None  # fit the long side within this (a preset's size), stated in notes
     background: str = "#ffffff"  # what transparency is flattened onto for JPEG
 
+    @property
+    def target_bytes(self) -> int | None:
+        """`target_kb` in bytes (KB = 1024), or None without a target."""
+        return round(self.target_kb * 1024) if self.target_kb is not None else None
+
 
 @dataclass(frozen=True)
 class CompressionResult:
@@ -574,7 +579,7 @@ def compress(
     prep = _prepare(data, options, max_bytes, max_pixels)
     enc = prep.encoding
     notes = prep.notes
-    target = round(options.target_kb * 1024) if options.target_kb is not None else None
+    target = options.target_bytes
     downscaled_from: tuple[int, int] | None = None
     if target is None:
         out = encode_still(prep.image.copy(), enc)
@@ -641,7 +646,7 @@ def estimate_compression(
     im = prep.image
     model = SampleModel(sample_mosaic(im), enc, im.width * im.height)
     notes: list[str] = []
-    target = round(options.target_kb * 1024) if options.target_kb is not None else None
+    target = options.target_bytes
     downscale = False
     knob: int | None
     if enc.format == "png" or enc.lossless:
