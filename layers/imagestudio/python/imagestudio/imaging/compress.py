@@ -39,6 +39,7 @@ from PIL import Image, ImageColor
 from imagestudio.catalog.models import CompressionPreset
 from imagestudio.errors import InvalidInput
 from imagestudio.imaging.fidelity import Fidelity, measure
+from imagestudio.imaging.output import open_image
 from imagestudio.imaging.sources import EXTENSION, MIME, NAMES, Source, load_source, size_note, to_8bit
 from imagestudio.imaging.verify import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, human_size
 
@@ -592,8 +593,7 @@ def compress(
         notes.extend(search_notes)
         if final_size != prep.image.size:
             downscaled_from = prep.image.size
-    decoded = Image.open(io.BytesIO(out))
-    decoded.load()
+    decoded = open_image(out)
     fidelity = measure(prep.reference, decoded)
     quality_used = knob if enc.format != "png" and not enc.lossless else None
     colors = knob if enc.format == "png" else None

@@ -39,6 +39,7 @@ from imagestudio.imaging.compress import (
     sample_mosaic,
 )
 from imagestudio.imaging.fidelity import Fidelity, measure
+from imagestudio.imaging.output import open_image
 from imagestudio.imaging.sources import (
     EXTENSION,
     MIME,
@@ -457,8 +458,7 @@ def recommend_formats(
                 durations = [f.duration for f in source.frames]
                 encoded = _write(frames, durations, source.loop or 0, fmt, enc, [])
                 size, measured = len(encoded), "full"
-                first = Image.open(io.BytesIO(encoded))
-                first.load()
+                first = open_image(encoded)
                 ssim = measure(frames[0], first).ssim
             else:
                 picture = sample if use != "web" or fmt != "jpeg" else flatten(sample, "#ffffff")
@@ -472,8 +472,7 @@ def recommend_formats(
                         sample, enc, pixels, lambda im, e: _write([im], [], None, e.format, e, [])
                     )
                     size, measured = model.size(enc.quality or 0), "sample"
-                back = Image.open(io.BytesIO(encoded))
-                back.load()
+                back = open_image(encoded)
                 ssim = measure(picture, back).ssim
             options.append(
                 FormatOption(
