@@ -461,9 +461,7 @@ def recommend_formats(
                 first = open_image(encoded)
                 ssim = measure(frames[0], first).ssim
             else:
-                picture = sample if use != "web" or fmt != "jpeg" else flatten(sample, "#ffffff")
-                if use == "print" and fmt == "jpeg":
-                    picture = flatten(sample, "#ffffff")
+                picture = flatten(sample, "#ffffff") if fmt == "jpeg" else sample  # JPEG keeps no alpha
                 encoded = _write([picture], [], None, fmt, enc, [])
                 if full:
                     size, measured = len(encoded), "full"
