@@ -42,18 +42,6 @@ from imagestudio.ports import Ports
 
 Req = TypeVar("Req", bound=BaseModel)
 
-STUDIO_RESPONSES: dict[int, OpenAPIResponse] = {
-    200: {
-        "description": "Done: the job, what it cost and each output with a download URL.",
-        "content": {"application/json": {"model": OperationResponse}},
-    },
-    202: {
-        "description": "Accepted: the operation runs as a long job at the provider (credits reserved). "
-        "Follow links.status_url (also the Location header) for its outputs.",
-        "content": {"application/json": {"model": OperationResponse}},
-    },
-}
-
 
 def _refresh(answer: OperationResponse, p: Ports, owner: str, response_format: ResponseFormat) -> None:
     """A replayed answer: new download URLs (the first ones expire), inlined again when asked."""
@@ -88,9 +76,10 @@ def studio_responses(original: type[BaseModel]) -> dict[int, OpenAPIResponse]:
             "content": {"application/json": {"model": OperationResponse | original}},
         },
         202: {
-            "description": STUDIO_RESPONSES[202]["description"]
-            + " In the original's shape: the same with success false and a detail saying where the result "
-            "will be (the original client cannot poll).",
+            "description": "Accepted: the operation runs as a long job at the provider (credits reserved). "
+            "Follow links.status_url (also the Location header) for its outputs. In the original's shape: "
+            "the same with success false and a detail saying where the result will be (the original client "
+            "cannot poll).",
             "content": {"application/json": {"model": OperationResponse | OriginalPending}},
         },
         413: {
