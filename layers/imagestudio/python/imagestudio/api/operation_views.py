@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from imagestudio.api.views import JobLinks, JobView, OutputView
+from imagestudio.models.records import Asset
 from imagestudio.operations.core import Outcome
 from imagestudio.operations.inline_answer import INLINE_BUDGET
 from imagestudio.store.blobs import BlobStore
@@ -16,6 +17,20 @@ ResponseFormat = Literal["url", "b64_json"]
 #: raw bytes whose base64 fits in what a Lambda may answer. The operation already refused (413) an
 #: inline answer whose bound exceeds it, so this is a last safety net, never reached in practice.
 INLINE_CAP_BYTES = INLINE_BUDGET // 4 * 3
+
+
+class Inliner:
+    """Each output's base64 while the answer's inline budget lasts; a note for one that does not fit."""
+
+    def __init__(self, blobs: BlobStore, notes: list[str]) -> None:
+        self.blobs, self.notes, self.budget = blobs, notes, INLINE_CAP_BYTES
+
+    def b64(self, asset: Asset) -> str | None:
+        if asset.bytes > self.budget:
+            self.notes.append(f"output {asset.id} is too large to inline; use its url.")
+            return None
+        self.budget -= asset.bytes
+        return base64.b64encode(self.blobs.get(asset.key)).decode()
 
 
 class FailureView(BaseModel):
@@ -46,17 +61,11 @@ def operation_response(
     outcome: Outcome, blobs: BlobStore, *, response_format: ResponseFormat = "url"
 ) -> OperationResponse:
     outputs: list[OutputView] = []
-    inline_budget = INLINE_CAP_BYTES
     notes = list(outcome.notes)
+    inliner = Inliner(blobs, notes)
     for unit in outcome.units:
         for asset in unit.assets:
-            b64 = None
-            if response_format == "b64_json":
-                if asset.bytes <= inline_budget:
-                    b64 = base64.b64encode(blobs.get(asset.key)).decode()
-                    inline_budget -= asset.bytes
-                else:
-                    notes.append(f"output {asset.id} is too large to inline; use its url.")
+            b64 = inliner.b64(asset) if response_format == "b64_json" else None
             outputs.append(OutputView.of(asset, blobs, unit.index, b64))
     failures = [
         FailureView(index=u.index, code=u.error.code, message=u.error.message)

@@ -11,7 +11,6 @@ the work or charging again.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import TypeVar, cast
 
@@ -23,7 +22,7 @@ from pydantic import BaseModel
 from imagestudio.api.context import caller, ports
 from imagestudio.api.idempotency import HEADER, run_idempotent
 from imagestudio.api.operation_views import (
-    INLINE_CAP_BYTES,
+    Inliner,
     OperationResponse,
     ResponseFormat,
     operation_response,
@@ -45,18 +44,12 @@ Req = TypeVar("Req", bound=BaseModel)
 
 def _refresh(answer: OperationResponse, p: Ports, owner: str, response_format: ResponseFormat) -> None:
     """A replayed answer: new download URLs (the first ones expire), inlined again when asked."""
-    budget = INLINE_CAP_BYTES
+    inliner = Inliner(p.blobs, answer.notes)
     for output in answer.outputs:
         asset = p.assets.get(owner, output.asset_id)
         output.url = p.blobs.download_url(asset.key)
         output.thumbnail_url = p.blobs.download_url(asset.thumbnail_key) if asset.thumbnail_key else None
-        output.b64_json = None
-        if response_format == "b64_json":
-            if asset.bytes <= budget:
-                output.b64_json = base64.b64encode(p.blobs.get(asset.key)).decode()
-                budget -= asset.bytes
-            else:
-                answer.notes.append(f"output {asset.id} is too large to inline; use its url.")
+        output.b64_json = inliner.b64(asset) if response_format == "b64_json" else None
 
 
 #: builds the original's answer from ours: (our answer, ports, owner) -> the original's body
