@@ -48,6 +48,22 @@ def test_the_astronauts_face_is_found_and_kept_in_every_format_that_can_hold_it(
     assert not fy0 <= centre[1] <= fy1  # where a plain centre crop would have cut
 
 
+def test_a_face_grows_to_the_person_it_belongs_to_and_stays_the_core() -> None:
+    photo = BY_NAME["astronaut"]
+    image = photo.load()
+    _, subject = smart_crops(image, TARGETS)
+    assert subject is not None and subject.faces == 1 and subject.core is not None
+    w, h = image.size
+    core = (subject.core[0] * w, subject.core[1] * h, subject.core[2] * w, subject.core[3] * h)
+    fx0, fy0, fx1, fy1 = photo.core  # the face, drawn by hand: the core is still the face
+    assert fx0 - 20 <= core[0] and core[2] <= fx1 + 20 and fy0 - 20 <= core[1] and core[3] <= fy1 + 20
+    x0, y0, x1, y1 = subject.pixels(w, h)  # the person, down to the frame's foot, not head and shoulders
+    px0, py0, px1, py1 = photo.subject
+    covered = max(0.0, min(x1, px1) - max(x0, px0)) * max(0.0, min(y1, py1) - max(y0, py0))
+    assert covered >= 0.9 * (px1 - px0) * (py1 - py0)
+    assert y1 >= h - 10
+
+
 # Formats (of 20) in which each photo keeps its subject (else its core), as measured when written: the
 # test fails when a change loses the subject in more of them. Known misses (README): the coffee cup's
 # subject leaves out the saucer, the rocket's core takes the lights at its foot, the motorcycle's core
@@ -95,7 +111,7 @@ def test_over_all_photographs_the_subject_is_kept_and_safe_far_more_often_than_b
     assert ours.m == len(TARGETS) * len(PHOTOS)
     assert ours.n >= 185 and centre.n <= 105  # of 240: 188 and 103 when written
     assert ours_safe.m == centre_safe.m  # the same formats can (the crop sizes are the same)
-    assert ours_safe.n >= 90 and centre_safe.n <= 60  # of 124: 94 and 54 when written
+    assert ours_safe.n >= 95 and centre_safe.n <= 60  # of 124: 98 and 54 when written
 
 
 def test_opencv_is_the_offline_face_detector() -> None:

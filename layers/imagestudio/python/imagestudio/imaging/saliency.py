@@ -20,15 +20,24 @@ near it with a fair share of its mass. Its `core` is the part of it where salien
 part a crop too small for the whole subject is centred on. A picture in which nothing stands out has
 no subject.
 
+The box then grows to the whole object the core belongs to: what stands apart from the picture's
+background and touches the core (the saucer under the cup, the coat under a face). The background is
+what the border reaches through similar colours (`background_distance`, a geodesic colour distance
+on a coarse grid), so a textured table or a cluttered wall is background however much it contrasts,
+and an object has to be entered across its outline. It only widens the box: the core stays what
+saliency found.
+
 Faces count most: `subject_with_faces` makes the faces found by `imaging.faces` the core and the head
-and shoulders the subject (people look at faces first).
+and shoulders the subject, grown the same way to the person (people look at faces first).
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageMath, ImageStat
@@ -53,6 +62,13 @@ WEIGHT_EDGES: Final = 0.15
 WEIGHT_SKIN: Final = 0.4
 WEIGHT_COLOUR: Final = 2.0  # a and b against L: colour differences count double
 STAND_OUT_GAIN: Final = 2.0
+# The background: on a grid of BACKGROUND_GRID cells a side, the cost of the cheapest path from the
+# picture's border, each step costing the colour difference beyond BACKGROUND_NOISE.
+BACKGROUND_GRID: Final = 40
+BACKGROUND_NOISE: Final = 4.0  # CIELAB units (Pillow's 0..255 scale) a step may differ for free
+BACKGROUND_SHARE: Final = 0.25  # a border cell like this share of the border starts as background...
+BACKGROUND_TOLERANCE: Final = 30.0  # ...when within this colour distance of it
+OBJECT_THRESHOLD: Final = 0.3  # cells this far from the background (of its 99th percentile) are objects
 # Faces: the core is each face widened for hair and chin; the subject adds the head and shoulders.
 FACE_MARGINS: Final = (0.15, 0.35, 0.15, 0.1)  # left, top, right, bottom: fractions of the face box
 SHOULDERS: Final = (0.6, 1.2)  # sideways and downwards, in face widths and heights
@@ -136,13 +152,13 @@ def _edge_energy(grey: Image.Image) -> Image.Image:
     return edges.filter(ImageFilter.BoxBlur(2)).point(_EDGE_GAIN)
 
 
-def _stand_out(rgb: Image.Image) -> Image.Image:
+def _stand_out(lab: Image.Image) -> Image.Image:
     """How much each pixel stands out: centre-surround contrast and distinctness, per CIELAB channel
     (a and b weighted WEIGHT_COLOUR), times STAND_OUT_GAIN (a fixed gain: a picture in which nothing
     stands out stays dark)."""
-    side = min(rgb.size)
+    side = min(lab.size)
     total: Image.Image | None = None
-    for index, channel in enumerate(rgb.convert("LAB").split()):  # Pillow's own sRGB -> CIELAB
+    for index, channel in enumerate(lab.split()):
         weight = 1.0 if index == 0 else WEIGHT_COLOUR
         fine = channel.filter(ImageFilter.GaussianBlur(max(1.0, side * 0.01)))
         local = channel.filter(ImageFilter.GaussianBlur(max(1.0, side * 0.02)))
@@ -179,11 +195,68 @@ def _centre_prior(size: tuple[int, int]) -> Image.Image:
     return radial.point([255 - (v * 2) // 5 for v in range(256)])
 
 
+def _grid_colours(lab: Image.Image, side: int) -> tuple[int, int, list[tuple[int, float, float]]]:
+    """The mean CIELAB colour of each cell of a grid at most `side` cells a side (a, b weighted)."""
+    width, height = lab.size
+    scale = min(1.0, side / max(width, height))
+    grid_w, grid_h = max(1, round(width * scale)), max(1, round(height * scale))
+    cells = lab.resize((grid_w, grid_h), Image.Resampling.BOX)
+    lum, a, b = (cells.getchannel(i).tobytes() for i in range(3))
+    return (
+        grid_w,
+        grid_h,
+        [
+            (lum[i], (a[i] - 128) * WEIGHT_COLOUR, (b[i] - 128) * WEIGHT_COLOUR)
+            for i in range(grid_w * grid_h)
+        ],
+    )
+
+
+def background_distance(lab: Image.Image) -> Image.Image:
+    """How far each pixel of a picture (its "LAB" thumbnail) is from the picture's background ("L",
+    0..255, the thumbnail's size): the geodesic colour distance from the border. What the border
+    reaches through similar colours (sky, a wall, a table, however textured or varied along the way)
+    is background; an object, however like its surroundings in contrast, has to be entered across its
+    outline. A border cell unlike most of the border (a subject cut by the frame) is no free start: it
+    starts at its colour distance to the border's common colours."""
+    grid_w, grid_h, colours = _grid_colours(lab, BACKGROUND_GRID)
+    count = grid_w * grid_h
+    border = [i for i in range(count) if i % grid_w in (0, grid_w - 1) or i // grid_w in (0, grid_h - 1)]
+    edge = [colours[i] for i in border]
+    rank = max(0, round(BACKGROUND_SHARE * len(border)) - 1)
+    cost = [float("inf")] * count
+    for i in border:
+        like = sorted([math.dist(colours[i], other) for other in edge])[rank]
+        cost[i] = max(0.0, like - BACKGROUND_TOLERANCE)
+    queue = [(cost[i], i) for i in border]
+    heapq.heapify(queue)
+    while queue:  # Dijkstra from the border over the 4-neighbourhood
+        reached, cell = heapq.heappop(queue)
+        if reached > cost[cell]:
+            continue
+        x, y = cell % grid_w, cell // grid_w
+        for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+            if 0 <= nx < grid_w and 0 <= ny < grid_h:
+                other = ny * grid_w + nx
+                through = reached + max(0.0, math.dist(colours[cell], colours[other]) - BACKGROUND_NOISE)
+                if through < cost[other]:
+                    cost[other] = through
+                    heapq.heappush(queue, (through, other))
+    top = sorted(cost)[int(0.99 * (count - 1))]
+    grid = Image.new("L", (grid_w, grid_h))
+    grid.putdata([min(255, round(255 * c / top)) if top > 0 else 0 for c in cost])
+    return grid.resize(lab.size, Image.Resampling.BILINEAR)
+
+
 def saliency_map(image: Image.Image) -> Image.Image:
     """The saliency of `image` on a thumbnail of at most THUMB_SIDE a side ("L", 0..255)."""
     rgb, alpha = saliency_thumbnail(image)
+    return _saliency(rgb, alpha, rgb.convert("LAB"))
+
+
+def _saliency(rgb: Image.Image, alpha: Image.Image | None, lab: Image.Image) -> Image.Image:
     edges = _edge_energy(rgb.convert("L"))
-    stand_out = _stand_out(rgb)
+    stand_out = _stand_out(lab)
     skin = ImageChops.multiply(_skin(rgb), stand_out.point(_CONTRAST_GAIN))
     combined = ImageMath.lambda_eval(
         lambda a: a["s"] + a["e"] * WEIGHT_EDGES + a["k"] * WEIGHT_SKIN,
@@ -273,8 +346,41 @@ def _gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return float((dx * dx + dy * dy) ** 0.5)
 
 
-def subject_from_map(saliency: Image.Image) -> Subject | None:
-    """The subject of a saliency map ("L"), or None when nothing in it stands out."""
+Fractions = tuple[float, float, float, float]  # left, top, right, bottom: 0..1 of the picture
+
+
+def _whole(part: Fractions, away: Image.Image) -> Fractions | None:
+    """The bounds of what stands apart from the background in the `away` map (`background_distance`)
+    and touches `part`: the whole object the part belongs to; None when nothing there stands apart."""
+    width, height = away.size
+    scale = min(1.0, GRID_SIDE / max(width, height))
+    grid_w, grid_h = max(1, round(width * scale)), max(1, round(height * scale))
+    threshold = round(255 * OBJECT_THRESHOLD)
+    cells = away.resize((grid_w, grid_h), Image.Resampling.BOX).tobytes()
+    groups = _regions([v >= threshold for v in cells], grid_w, grid_h)
+    x0, y0 = int(part[0] * grid_w), int(part[1] * grid_h)
+    x1, y1 = max(x0 + 1, -int(-part[2] * grid_w)), max(y0 + 1, -int(-part[3] * grid_h))
+    touching = [
+        c
+        for group in groups
+        if any(x0 <= c % grid_w < x1 and y0 <= c // grid_w < y1 for c in group)
+        for c in group
+    ]
+    if not touching:
+        return None
+    gx0, gy0, gx1, gy1 = _bounds(touching, grid_w)
+    return gx0 / grid_w, gy0 / grid_h, gx1 / grid_w, gy1 / grid_h
+
+
+def _union(a: Fractions, b: Fractions | None) -> Fractions:
+    if b is None:
+        return a
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def subject_from_map(saliency: Image.Image, away: Image.Image | None = None) -> Subject | None:
+    """The subject of a saliency map ("L"), or None when nothing in it stands out; given the picture's
+    `background_distance` (the map's size), the box grows to the whole object its core belongs to."""
     width, height = saliency.size
     hist = saliency.histogram()
     peak = _percentile(hist, 0.995)
@@ -349,6 +455,8 @@ def subject_from_map(saliency: Image.Image) -> Subject | None:
     heaviest = max(core_groups, key=lambda g: sum(mass[c] for c in g))
     core = refine(heaviest) or box
     core = (max(core[0], box[0]), max(core[1], box[1]), min(core[2], box[2]), min(core[3], box[3]))
+    if away is not None:
+        box = _union(box, _whole(core, away))
 
     core_mass = sum(mass[c] for c in heaviest) or 1
     cx = sum(((c % grid_w) + 0.5) * mass[c] for c in heaviest) / core_mass / grid_w
@@ -388,6 +496,13 @@ def subject_with_faces(faces: Sequence[FaceBox], size: tuple[int, int]) -> Subje
 
 def detect_subject(image: Image.Image, faces: Sequence[FaceBox] = ()) -> Subject | None:
     """The subject of `image` (any size, RGB or RGBA): made of `faces` (boxes in `image`'s pixels, from
-    `imaging.faces.detect_faces`) when there are any, else found by saliency; None when nothing stands
-    out."""
-    return subject_with_faces(faces, image.size) or subject_from_map(saliency_map(image))
+    `imaging.faces.detect_faces`) when there are any, else found by saliency; either way the box grows
+    to the whole person or object its core belongs to. None when nothing stands out."""
+    rgb, alpha = saliency_thumbnail(image)
+    lab = rgb.convert("LAB")  # Pillow's own sRGB -> CIELAB
+    away = background_distance(lab)
+    people = subject_with_faces(faces, image.size)
+    if people is None:
+        return subject_from_map(_saliency(rgb, alpha, lab), away)
+    assert people.core is not None
+    return replace(people, box=_union(people.box, _whole(people.core, away)))
