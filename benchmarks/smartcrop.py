@@ -257,6 +257,12 @@ def smart_crops(image: Image.Image, targets: list[Target]) -> tuple[list[Box], S
     return plan_crops(prepared, targets, mode="smart"), prepared.subject()
 
 
+def found_by(subject: Subject | None) -> str:
+    if subject is None:
+        return "no subject: centre"
+    return f"{subject.faces} face(s)" if subject.faces else "saliency"
+
+
 def draw(image: Image.Image, crops: list[Box], photo: Photo, subject: Subject | None, path: Path) -> None:
     """The ground truth (green: subject, magenta: core), what was detected (cyan: subject, red: core)
     and the crops (yellow)."""
@@ -410,7 +416,7 @@ def main() -> None:
         print(
             f"{photo.name:<24}{size:>10}  {row['ours']!s:>9} {row['ours_safe']!s:>9}"
             f"  {row['centre']!s:>11} {row['centre_safe']!s:>11}  {photo.what}"
-            f" [{f'{subject.faces} face(s)' if subject and subject.faces else 'saliency'}]"
+            f" [{found_by(subject)}]"
         )
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)

@@ -66,8 +66,9 @@ def test_a_face_grows_to_the_person_it_belongs_to_and_stays_the_core() -> None:
 
 # Formats (of 20) in which each photo keeps its subject (else its core), as measured when written: the
 # test fails when a change loses the subject in more of them. Known misses (README): the coffee cup's
-# subject leaves out the saucer, the rocket's core takes the lights at its foot, the motorcycle's core
-# lands on the saddle and rear wheel, and nothing tells a silhouette's head from its body.
+# subject leaves out the saucer, the rocket's core takes the lights at its foot, the motorcycle's saliency
+# spreads over the whole garage (no subject: a centre crop), and nothing tells a silhouette's head from
+# its body.
 KEPT_AT_LEAST = {
     "astronaut": 20,
     "astronaut, off-centre": 19,
@@ -76,13 +77,13 @@ KEPT_AT_LEAST = {
     "chelsea": 19,
     "coffee": 11,
     "rocket": 17,
-    "motorcycle": 5,
+    "motorcycle": 12,
     "coffee, off-centre": 19,
     "clock": 20,
     "horse": 0,
     "red disc (issue 16)": 20,
 }
-BEATS_CENTRE = set(KEPT_AT_LEAST) - {"motorcycle", "horse"}
+BEATS_CENTRE = set(KEPT_AT_LEAST) - {"horse"}
 
 
 def _scores(photo: Photo) -> tuple[Score, Score, Score, Score]:
@@ -109,9 +110,9 @@ def test_over_all_photographs_the_subject_is_kept_and_safe_far_more_often_than_b
             total += score
     ours, ours_safe, centre, centre_safe = totals
     assert ours.m == len(TARGETS) * len(PHOTOS)
-    assert ours.n >= 185 and centre.n <= 105  # of 240: 188 and 103 when written
+    assert ours.n >= 192 and centre.n <= 105  # of 240: 195 and 103 when written
     assert ours_safe.m == centre_safe.m  # the same formats can (the crop sizes are the same)
-    assert ours_safe.n >= 95 and centre_safe.n <= 60  # of 124: 98 and 54 when written
+    assert ours_safe.n >= 102 and centre_safe.n <= 60  # of 124: 106 and 54 when written
 
 
 def test_opencv_is_the_offline_face_detector() -> None:

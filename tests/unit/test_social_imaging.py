@@ -3,6 +3,7 @@ every kind of input. Every picture is made here with Pillow, with its subject at
 
 from __future__ import annotations
 
+import random
 import statistics
 
 import pytest
@@ -119,6 +120,22 @@ def test_the_subject_is_found_where_it_is(kind: str, centre: tuple[int, int]) ->
 def test_a_picture_where_nothing_stands_out_has_no_subject() -> None:
     assert saliency.detect_subject(gradient((900, 600), (90, 90, 100), (120, 120, 130))) is None
     assert saliency.detect_subject(Image.new("RGB", (300, 200), (200, 10, 10))) is None
+
+
+def test_a_picture_busy_all_over_has_no_subject_and_is_cropped_in_the_centre() -> None:
+    rnd = random.Random(3)
+    im = Image.new("RGB", (1200, 800))
+    draw = ImageDraw.Draw(im)
+    for x in range(0, 1200, 60):  # a mosaic of random colours: everything stands out, so nothing does
+        for y in range(0, 800, 60):
+            draw.rectangle(
+                (x, y, x + 59, y + 59), fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256))
+            )
+    assert saliency.detect_subject(im) is None
+    prepared = Prepared.from_image(im, None)
+    for target in catalog_targets():
+        size = (target.width, target.height)
+        assert social.plan_crops(prepared, [target]) == [social.cover_box(im.size, size)]
 
 
 def test_a_cut_out_on_transparency_is_its_own_subject() -> None:

@@ -18,7 +18,9 @@ grid. The subject is the region with the most saliency, a region that runs from 
 picture to the opposite one counting a third (a horizon, a wall's edge, a pole), plus the regions
 near it with a fair share of its mass. Its `core` is the part of it where saliency is densest: the
 part a crop too small for the whole subject is centred on. A picture in which nothing stands out has
-no subject.
+no subject, and neither has one whose saliency is spread all over it (the core, the densest part
+holding 70% of it, covers 70% of the picture or more: a motorcycle in a cluttered garage): a plain
+centre crop serves it better than a crop pulled towards the clutter.
 
 The box then grows to the whole object the core belongs to: what stands apart from the picture's
 background and touches the core (the saucer under the cup, the coat under a face). The background is
@@ -55,6 +57,7 @@ KEEP_SHARE: Final = 0.4  # regions with at least this share of the main region's
 KEEP_DISTANCE: Final = 0.12  # ...when this close to it (a fraction of the picture's diagonal)
 SPANNING_WEIGHT: Final = 1 / 3  # a region from one side of the picture to the opposite one
 CORE_SHARE: Final = 0.7  # the core: the densest cells holding this share of the subject's mass
+DIFFUSE_CORE: Final = 0.7  # a core this share of the picture's area or more: no subject (a centre crop)
 
 WEIGHT_CENTRE_SURROUND: Final = 0.5
 WEIGHT_DISTINCT: Final = 0.3
@@ -455,6 +458,8 @@ def subject_from_map(saliency: Image.Image, away: Image.Image | None = None) -> 
     heaviest = max(core_groups, key=lambda g: sum(mass[c] for c in g))
     core = refine(heaviest) or box
     core = (max(core[0], box[0]), max(core[1], box[1]), min(core[2], box[2]), min(core[3], box[3]))
+    if (core[2] - core[0]) * (core[3] - core[1]) >= DIFFUSE_CORE:
+        return None  # saliency spread all over: no part of the picture stands out to crop on
     if away is not None:
         box = _union(box, _whole(core, away))
 
