@@ -23,11 +23,10 @@ holding 70% of it, covers 70% of the picture or more: a motorcycle in a cluttere
 centre crop serves it better than a crop pulled towards the clutter.
 
 The box then grows to the whole object the core belongs to: what stands apart from the picture's
-background and touches the core (the saucer under the cup, the coat under a face). The background is
-what the border reaches through similar colours (`background_distance`, a geodesic colour distance
-on a coarse grid), so a textured table or a cluttered wall is background however much it contrasts,
-and an object has to be entered across its outline. It only widens the box: the core stays what
-saliency found.
+background and touches the core (the suit under the astronaut's face). The background is what the
+border reaches through similar colours (`background_distance`, a geodesic colour distance on a coarse
+grid), so a textured table or a cluttered wall is background however much it contrasts, and an object
+has to be entered across its outline. It only widens the box: the core stays what saliency found.
 
 Faces count most: `subject_with_faces` makes the faces found by `imaging.faces` the core and the head
 and shoulders the subject, grown the same way to the person (people look at faces first).
