@@ -10,7 +10,9 @@ ground truth, in the photo's own pixels: the subject, and its core (the face, th
 upper half...).
 
 For each of the 20 social formats of the catalog the crop planned by the product ("smart", which is
-what `export` runs: `Prepared.subject()` then `plan_crop`) and a plain centre crop are scored:
+what `export` runs: `Prepared.subject()` then `plan_crop`), a plain centre crop and, for reference,
+libvips' own smart crop (`smartcrop` with `interesting=attention`: where edges, skin tones and
+saturated colour are densest, through pyvips, a dev-only dependency) of the same size are scored:
 
 - kept: the crop holds the whole subject when a crop of that shape can; else the whole core when it
   can; else (a 6:1 banner on a tall core) the crop lies inside the core's span on the short axis,
@@ -24,7 +26,7 @@ that keeps off that edge, and such a format is not counted. N counts the formats
 the best its size can.
 
 Prints one row per photo and the totals; the last line is
-`kept_ours=N/M safe_ours=N/M kept_centre=N/M safe_centre=N/M`. With
+`kept_ours=N/M safe_ours=N/M kept_centre=N/M safe_centre=N/M kept_libvips=N/M safe_libvips=N/M`. With
 `--save DIR` it also writes each photo with its crops drawn (PNG) for a look. With `--augment` it
 also scores three variants of each photo, so that a change to the detection is not tuned to twelve
 pictures: the photo mirrored left-right, and two recompositions (windows of 80% of its width and
@@ -36,6 +38,7 @@ with it; it prints one row per photo over its variants and, before the last line
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -257,6 +260,23 @@ def smart_crops(image: Image.Image, targets: list[Target]) -> tuple[list[Box], S
     return plan_crops(prepared, targets, mode="smart"), prepared.subject()
 
 
+def libvips_crops(image: Image.Image, targets: list[Target]) -> list[Box]:
+    """The crops libvips' attention smart crop picks, each of the size `plan_crop` gives the format."""
+    import pyvips
+
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "PNG")
+    picture = pyvips.Image.new_from_buffer(buffer.getvalue(), "")
+    crops: list[Box] = []
+    for target in targets:
+        left, top, right, bottom = cover_box(image.size, (target.width, target.height))
+        width, height = round(right - left), round(bottom - top)
+        chosen = picture.smartcrop(width, height, interesting="attention")
+        x, y = -chosen.xoffset, -chosen.yoffset  # the extracted area's origin, as libvips records it
+        crops.append((float(x), float(y), float(x + width), float(y + height)))
+    return crops
+
+
 def found_by(subject: Subject | None) -> str:
     if subject is None:
         return "no subject: centre"
@@ -376,7 +396,19 @@ def main() -> None:
     )
     args = parser.parse_args()
     targets = catalog_targets()
-    totals = {key: Score() for key in ("ours", "ours_safe", "centre", "centre_safe", "oracle", "oracle_safe")}
+    totals = {
+        key: Score()
+        for key in (
+            "ours",
+            "ours_safe",
+            "centre",
+            "centre_safe",
+            "libvips",
+            "libvips_safe",
+            "oracle",
+            "oracle_safe",
+        )
+    }
     print(
         f"{len(targets)} formats per photo; kept = the subject (or its core) inside the crop;"
         " safe = inside the crop's safe zone;"
@@ -384,7 +416,7 @@ def main() -> None:
     )
     print(
         f"{'photo':<24}{'size':>10}  {'ours kept':>9} {'ours safe':>9}  {'centre kept':>11}"
-        f" {'centre safe':>11}  what"
+        f" {'centre safe':>11}  {'libvips kept':>12} {'libvips safe':>12}  what"
     )
     augmented = [Score(), Score()]
     augmented_rows: list[str] = []
@@ -394,6 +426,10 @@ def main() -> None:
         centre = [cover_box(image.size, (t.width, t.height)) for t in targets]
         row = dict(zip(("ours", "ours_safe"), score_photo(image, photo, ours, targets), strict=True))
         row |= dict(zip(("centre", "centre_safe"), score_photo(image, photo, centre, targets), strict=True))
+        attention = libvips_crops(image, targets)
+        row |= dict(
+            zip(("libvips", "libvips_safe"), score_photo(image, photo, attention, targets), strict=True)
+        )
         oracle = oracle_crops(image, photo, targets)
         row |= dict(zip(("oracle", "oracle_safe"), score_photo(image, photo, oracle, targets), strict=True))
         for key, value in row.items():
@@ -415,7 +451,9 @@ def main() -> None:
         size = f"{image.width}x{image.height}"
         print(
             f"{photo.name:<24}{size:>10}  {row['ours']!s:>9} {row['ours_safe']!s:>9}"
-            f"  {row['centre']!s:>11} {row['centre_safe']!s:>11}  {photo.what}"
+            f"  {row['centre']!s:>11} {row['centre_safe']!s:>11}"
+            f"  {row['libvips']!s:>12} {row['libvips_safe']!s:>12}"
+            f"  {photo.what}"
             f" [{found_by(subject)}]"
         )
         if args.save:
@@ -432,6 +470,7 @@ def main() -> None:
     print(
         f"kept_ours={totals['ours']} safe_ours={totals['ours_safe']}"
         f" kept_centre={totals['centre']} safe_centre={totals['centre_safe']}"
+        f" kept_libvips={totals['libvips']} safe_libvips={totals['libvips_safe']}"
     )
 
 
