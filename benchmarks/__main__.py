@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import compileall
 import json
+import py_compile
 import shutil
 import statistics
 import subprocess
@@ -75,7 +76,7 @@ def built_layers(layer_paths: list[Path], into: Path) -> list[Path]:
         target = into / str(i) / "python"
         shutil.copytree(path, target, ignore=shutil.ignore_patterns("__pycache__"))
         compileall.compile_dir(
-            target, quiet=1, invalidation_mode=compileall.py_compile.PycInvalidationMode.UNCHECKED_HASH
+            target, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
         )
         built.append(target)
     return built

@@ -115,18 +115,26 @@ def _targets() -> list[Any]:
     return catalog_targets()  # every platform of kind "social": instagram .. tiktok, 20 formats
 
 
+Box = tuple[float, float, float, float]
+
+
+def _box(box: list[float]) -> Box:
+    """A planned crop (as JSON gives it: a list) as the 4-tuple Pillow takes."""
+    left, top, right, bottom = box
+    return left, top, right, bottom
+
+
 def run_naive(data: bytes, plan: list[list[float]], out: list[bytes]) -> dict[str, Any]:
     from PIL import Image
 
     from imagestudio.imaging.social import encode
 
     targets = _targets()
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    image = image.convert("RGB")
+    with Image.open(io.BytesIO(data)) as opened:
+        image = opened.convert("RGB")
     out.clear()
     for t, box in zip(targets, plan, strict=True):
-        resized = image.resize((t.width, t.height), Image.Resampling.LANCZOS, box=tuple(box))
+        resized = image.resize((t.width, t.height), Image.Resampling.LANCZOS, box=_box(box))
         out.append(encode(resized, "jpeg", QUALITY))
     return {"decoded": f"{image.width}x{image.height}"}
 
@@ -161,11 +169,17 @@ def run_ours(
 ) -> dict[str, Any]:
     from imagestudio.imaging.faces import default_detector
     from imagestudio.imaging.social import export, largest_size, prepare
+    from imagestudio.imaging.verify import DEFAULT_MAX_PIXELS
 
     targets = _targets()
-    limits = {"max_pixels": max_pixels} if max_pixels else {}
     detector = default_detector() if faces else None
-    prepared = prepare(data, largest_size(targets), face_detector=detector, find_subject=True, **limits)
+    prepared = prepare(
+        data,
+        largest_size(targets),
+        face_detector=detector,
+        find_subject=True,
+        max_pixels=max_pixels or DEFAULT_MAX_PIXELS,
+    )
     rendered = export(prepared, targets, mode="smart", output_format="jpeg", quality=QUALITY, threads=threads)
     out[:] = [r.data for r in rendered]
     distinct = len({(r.width, r.height, r.crop_box) for r in rendered})
@@ -281,11 +295,10 @@ def compare_filters(data: bytes, prepared: Any, targets: list[Any], plan: list[l
 
     from imagestudio.imaging import social
 
-    full = Image.open(io.BytesIO(data))
-    full.load()
-    full = full.convert("RGB")
+    with Image.open(io.BytesIO(data)) as opened:
+        full = opened.convert("RGB")
     distinct = list(
-        dict.fromkeys(((t.width, t.height), tuple(box)) for t, box in zip(targets, plan, strict=True))
+        dict.fromkeys(((t.width, t.height), _box(box)) for t, box in zip(targets, plan, strict=True))
     )
 
     def as_jpeg(image: Any) -> Any:

@@ -93,11 +93,10 @@ def callback_transitions(body: dict[str, str]) -> int:
     """One job in callback mode: the provider finishes, then its signed webhook resumes the machine."""
     import json
 
-    from imagestudio.notify.provider_webhooks import LOCAL_SECRET_PREFIX
-    from imagestudio.notify.signing import sign
     from imagestudio.providers import registry
     from local.stack import LOCAL_PARAMETERS
     from tests.conftest import TEMPLATE, ApiClient, deploy
+    from tests.integration.test_callback_mode import offline_secret, signed
 
     params = {
         **LOCAL_PARAMETERS,
@@ -126,14 +125,12 @@ def callback_transitions(body: dict[str, str]) -> int:
         for _ in range(3):
             registry.provider("stability").poll(provider_job)
         payload = json.dumps({"id": provider_job}).encode()
-        stamp = int(time.time())
-        headers = {
-            "host": "bench",
-            "webhook-id": "bench-1",
-            "webhook-timestamp": str(stamp),
-            "webhook-signature": sign(LOCAL_SECRET_PREFIX + b"stability", "bench-1", stamp, payload),
-        }
-        client.api.handle("POST", "/api/image-studio/webhooks/stability", headers, payload)
+        headers = {"host": "bench", **signed(payload, "bench-1", secret=offline_secret(client))}
+        status, _, answer = client.api.handle(
+            "POST", "/api/image-studio/webhooks/stability", headers, payload
+        )
+        if status != 200:
+            raise RuntimeError(f"the webhook was refused ({status}): {answer!r}")
         while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
             time.sleep(0.02)
         return len(entered())
