@@ -64,6 +64,37 @@ def test_a_face_grows_to_the_person_it_belongs_to_and_stays_the_core() -> None:
     assert y1 >= h - 10
 
 
+def _core_pixels(photo: Photo) -> tuple[saliency.Subject, tuple[float, float, float, float]]:
+    image = photo.load()
+    _, subject = smart_crops(image, TARGETS)
+    assert subject is not None and subject.core is not None
+    w, h = image.size
+    x0, y0, x1, y1 = subject.core
+    return subject, (x0 * w, y0 * h, x1 * w, y1 * h)
+
+
+def test_the_cameramans_face_seen_side_on_is_found_and_is_the_core() -> None:
+    # the frontal cascade alone misses it (he looks into his camera); deployed, DetectFaces finds it
+    subject, core = _core_pixels(BY_NAME["camera"])
+    assert subject.faces >= 1
+    hx0, hy0, hx1, hy1 = BY_NAME["camera"].core  # his head, drawn by hand
+    assert (
+        abs(core[0] - hx0) <= 25
+        and abs(core[1] - hy0) <= 25
+        and abs(core[2] - hx1) <= 25
+        and abs(core[3] - hy1) <= 25
+    )
+
+
+def test_the_cats_core_is_its_eyes_and_nose_not_the_stripes_of_its_forehead() -> None:
+    # the core is where the subject's colour stands out from its own: green eyes and a pink nose in fur
+    subject, (x0, y0, x1, y1) = _core_pixels(BY_NAME["chelsea"])
+    assert subject.faces == 0
+    for x, y in ((172, 120), (318, 135), (250, 235)):  # left eye, right eye, nose
+        assert x0 <= x <= x1 and y0 <= y <= y1
+    assert y0 >= 65  # below the stripes (the saliency's densest part reached up to row 52)
+
+
 # Formats (of 20) in which each photo keeps its subject (else its core), as measured when written: the
 # test fails when a change loses the subject in more of them. Known misses (README): the coffee cup's
 # subject leaves out the saucer, the rocket's core takes the lights at its foot, the motorcycle's saliency
@@ -72,15 +103,15 @@ def test_a_face_grows_to_the_person_it_belongs_to_and_stays_the_core() -> None:
 KEPT_AT_LEAST = {
     "astronaut": 20,
     "astronaut, off-centre": 19,
-    "camera": 20,
-    "camera, off-centre": 18,
-    "chelsea": 19,
-    "coffee": 11,
+    "camera": 19,
+    "camera, off-centre": 19,
+    "chelsea": 20,
+    "coffee": 14,
     "rocket": 17,
     "motorcycle": 12,
-    "coffee, off-centre": 19,
+    "coffee, off-centre": 20,
     "clock": 20,
-    "horse": 0,
+    "horse": 1,
     "red disc (issue 16)": 20,
 }
 BEATS_CENTRE = set(KEPT_AT_LEAST) - {"horse"}
@@ -110,9 +141,9 @@ def test_over_all_photographs_the_subject_is_kept_and_safe_far_more_often_than_b
             total += score
     ours, ours_safe, centre, centre_safe = totals
     assert ours.m == len(TARGETS) * len(PHOTOS)
-    assert ours.n >= 192 and centre.n <= 105  # of 240: 195 and 103 when written
+    assert ours.n >= 198 and centre.n <= 105  # of 240: 201 and 103 when written
     assert ours_safe.m == centre_safe.m  # the same formats can (the crop sizes are the same)
-    assert ours_safe.n >= 102 and centre_safe.n <= 60  # of 124: 106 and 54 when written
+    assert ours_safe.n >= 105 and centre_safe.n <= 60  # of 124: 109 and 54 when written
 
 
 def test_over_all_photographs_ours_keeps_the_subject_more_often_than_libvips_attention_crop() -> None:
@@ -128,7 +159,7 @@ def test_over_all_photographs_ours_keeps_the_subject_more_often_than_libvips_att
         theirs += their_kept
         theirs_safe += their_safe
     assert theirs.m == ours.m == len(TARGETS) * len(PHOTOS)
-    assert ours.n >= theirs.n + 30 and ours_safe.n >= theirs_safe.n + 20  # 195 vs 151, 106 vs 76 when written
+    assert ours.n >= theirs.n + 40 and ours_safe.n >= theirs_safe.n + 25  # 201 vs 151, 109 vs 76 when written
 
 
 def test_opencv_is_the_offline_face_detector() -> None:

@@ -1,7 +1,8 @@
 """Find faces in an image: one small protocol, two detectors, and nothing when neither is available.
 
-- `HaarDetector`: OpenCV's frontal-face Haar cascade, the XML file that ships inside
-  ``opencv-python-headless`` (``cv2.data.haarcascades``). Offline only: OpenCV is too big for the
+- `HaarDetector`: OpenCV's frontal-face and profile Haar cascades, the XML files that ship inside
+  ``opencv-python-headless`` (``cv2.data.haarcascades``); the profile one on the picture and on its
+  mirror image (it knows faces turned one way only). Offline only: OpenCV is too big for the
   Lambda layer, so it is a development dependency and the import is guarded.
 - `RekognitionDetector`: Amazon Rekognition ``DetectFaces`` through boto3 (deployed). Boxes come back
   as fractions of the image; they are turned into pixels here.
@@ -77,16 +78,21 @@ def _overlap(a: FaceBox, b: FaceBox) -> float:
 
 
 class HaarDetector:
-    """OpenCV's bundled frontal-face cascade; the score is how many neighbouring detections agreed."""
+    """OpenCV's bundled frontal-face and profile cascades (a face seen side on, a photographer at his
+    camera, is still the subject); the score is how many neighbouring detections agreed."""
 
     name = "opencv-haar"
 
     def __init__(self, cv2: Any) -> None:
         self._cv2 = cv2
-        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
-        self._cascade = cv2.CascadeClassifier(path)
-        if self._cascade.empty():
+        self._cascades = [self._load(name) for name in ("frontalface_default", "profileface")]
+
+    def _load(self, name: str) -> Any:
+        path = self._cv2.data.haarcascades + f"haarcascade_{name}.xml"
+        cascade = self._cv2.CascadeClassifier(path)
+        if cascade.empty():
             raise RuntimeError(f"the Haar cascade at {path} could not be loaded")
+        return cascade
 
     def detect(self, image: Image.Image) -> list[FaceBox]:
         import numpy as np
@@ -100,21 +106,25 @@ class HaarDetector:
             gray = gray.resize((max(1, round(gray.width * scale)), max(1, round(gray.height * scale))))
         pixels = cv2.equalizeHist(np.asarray(gray))
         min_side = max(20, int(min(gray.size) * MIN_FACE_FRACTION))
-        rects, _levels, weights = self._cascade.detectMultiScale3(
-            pixels, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side), outputRejectLevels=True
-        )
+        frontal, profile = self._cascades
         boxes: list[FaceBox] = []
-        for (x, y, w, h), weight in zip(rects, weights, strict=False):
-            boxes.append(
-                FaceBox(
-                    left=round(x / scale),
-                    top=round(y / scale),
-                    width=round(w / scale),
-                    height=round(h / scale),
-                    # the cascade's level weight is unbounded: squash it onto 0..1 (5 is already a sure face)
-                    score=round(float(min(1.0, max(0.0, float(weight) / 5.0))), 4),
-                )
+        for cascade, mirrored in ((frontal, False), (profile, False), (profile, True)):
+            seen = np.ascontiguousarray(pixels[:, ::-1]) if mirrored else pixels
+            rects, _levels, weights = cascade.detectMultiScale3(
+                seen, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side), outputRejectLevels=True
             )
+            for (x, y, w, h), weight in zip(rects, weights, strict=False):
+                left = gray.width - x - w if mirrored else x
+                boxes.append(
+                    FaceBox(
+                        left=round(left / scale),
+                        top=round(y / scale),
+                        width=round(w / scale),
+                        height=round(h / scale),
+                        # the cascade's level weight is unbounded: squash it onto 0..1 (5 is a sure face)
+                        score=round(float(min(1.0, max(0.0, float(weight) / 5.0))), 4),
+                    )
+                )
         kept: list[FaceBox] = []
         for box in _sorted(boxes):
             if all(_overlap(box, other) < 0.5 for other in kept):

@@ -16,17 +16,20 @@ They are combined with weights, multiplied by a mild centre prior and thresholde
 relative to the strongest response). Salient pixels are grouped into connected regions on a coarse
 grid. The subject is the region with the most saliency, a region that runs from one side of the
 picture to the opposite one counting a third (a horizon, a wall's edge, a pole), plus the regions
-near it with a fair share of its mass. Its `core` is the part of it where saliency is densest: the
-part a crop too small for the whole subject is centred on. A picture in which nothing stands out has
-no subject, and neither has one whose saliency is spread all over it (the core, the densest part
-holding 70% of it, covers 70% of the picture or more: a motorcycle in a cluttered garage): a plain
-centre crop serves it better than a crop pulled towards the clutter.
+near it with a fair share of its mass. A picture in which nothing stands out has no subject, and
+neither has one whose saliency is spread all over it (the densest part holding 70% of it covers 70% of
+the picture or more: a motorcycle in a cluttered garage): a plain centre crop serves it better than a
+crop pulled towards the clutter.
+
+Its `core`, the part a crop too small for the whole subject is centred on, is the part of the subject
+whose colour stands out most from the subject's own (the median colour of its box): a cat's green
+eyes and pink nose in its fur, not the stripes of its forehead, which saliency alone rates as high.
 
 The box then grows to the whole object the core belongs to: what stands apart from the picture's
 background and touches the core (the suit under the astronaut's face). The background is what the
 border reaches through similar colours (`background_distance`, a geodesic colour distance on a coarse
 grid), so a textured table or a cluttered wall is background however much it contrasts, and an object
-has to be entered across its outline. It only widens the box: the core stays what saliency found.
+has to be entered across its outline. It only widens the box: the core stays as found.
 
 Faces count most: `subject_with_faces` makes the faces found by `imaging.faces` the core and the head
 and shoulders the subject, grown the same way to the person (people look at faces first).
@@ -57,6 +60,7 @@ KEEP_DISTANCE: Final = 0.12  # ...when this close to it (a fraction of the pictu
 SPANNING_WEIGHT: Final = 1 / 3  # a region from one side of the picture to the opposite one
 CORE_SHARE: Final = 0.7  # the core: the densest cells holding this share of the subject's mass
 DIFFUSE_CORE: Final = 0.7  # a core this share of the picture's area or more: no subject (a centre crop)
+DISTINCT_POWER: Final = 0.6  # the core's colour distinctness is flattened by this power (0.5-0.8 alike)
 
 WEIGHT_CENTRE_SURROUND: Final = 0.5
 WEIGHT_DISTINCT: Final = 0.3
@@ -380,9 +384,53 @@ def _union(a: Fractions, b: Fractions | None) -> Fractions:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def subject_from_map(saliency: Image.Image, away: Image.Image | None = None) -> Subject | None:
-    """The subject of a saliency map ("L"), or None when nothing in it stands out; given the picture's
-    `background_distance` (the map's size), the box grows to the whole object its core belongs to."""
+def _within(inner: Fractions, outer: Fractions) -> Fractions:
+    return max(inner[0], outer[0]), max(inner[1], outer[1]), min(inner[2], outer[2]), min(inner[3], outer[3])
+
+
+def _densest(cells: Sequence[int], weights: Sequence[float], grid_w: int, grid_h: int) -> list[int]:
+    """The heaviest connected group among the densest `cells` that hold CORE_SHARE of their weight."""
+    total = sum(weights[c] for c in cells) or 1
+    dense: set[int] = set()
+    running = 0.0
+    for c in sorted(cells, key=lambda c: -weights[c]):
+        dense.add(c)
+        running += weights[c]
+        if running >= CORE_SHARE * total:
+            break
+    groups = _regions([i in dense for i in range(grid_w * grid_h)], grid_w, grid_h)
+    return max(groups, key=lambda g: sum(weights[c] for c in g))
+
+
+def _distinctness(
+    lab: Image.Image, grid: tuple[int, int], box: Fractions, mass: Sequence[int]
+) -> list[float]:
+    """How far each salient cell's colour (CIELAB, a and b weighted) is from the subject's own, the
+    median colour of its `box`: 0..1 of the box's 95th percentile, to the power DISTINCT_POWER; 0 where
+    nothing is salient (`mass`)."""
+    grid_w, grid_h = grid
+    cells = lab.resize(grid, Image.Resampling.BOX)
+    lum, a, b = (cells.getchannel(i).tobytes() for i in range(3))
+    colours = [
+        (lum[i], (a[i] - 128) * WEIGHT_COLOUR, (b[i] - 128) * WEIGHT_COLOUR) for i in range(grid_w * grid_h)
+    ]
+    x0, y0 = int(box[0] * grid_w), int(box[1] * grid_h)
+    x1, y1 = max(x0 + 1, -int(-box[2] * grid_w)), max(y0 + 1, -int(-box[3] * grid_h))
+    inside = [colours[y * grid_w + x] for y in range(y0, min(y1, grid_h)) for x in range(x0, min(x1, grid_w))]
+    own = tuple(sorted(c[k] for c in inside)[len(inside) // 2] for k in range(3))
+    far = [math.dist(c, own) for c in colours]
+    top = sorted(far[y * grid_w + x] for y in range(y0, min(y1, grid_h)) for x in range(x0, min(x1, grid_w)))
+    scale = top[int(0.95 * (len(top) - 1))] or 1.0
+    return [min(1.0, d / scale) ** DISTINCT_POWER if m else 0.0 for d, m in zip(far, mass, strict=True)]
+
+
+def subject_from_map(
+    saliency: Image.Image, away: Image.Image | None = None, lab: Image.Image | None = None
+) -> Subject | None:
+    """The subject of a saliency map ("L"), or None when nothing in it stands out. Given the picture's
+    `background_distance` (the map's size), the box grows to the whole object its core belongs to; given
+    its "LAB" thumbnail (the map's size), the core is the part of the subject whose colour stands out
+    from the subject's own (`_distinctness`), else the part where saliency is densest."""
     width, height = saliency.size
     hist = saliency.histogram()
     peak = _percentile(hist, 0.995)
@@ -442,23 +490,14 @@ def subject_from_map(saliency: Image.Image, away: Image.Image | None = None) -> 
     box = refine(cells)
     if box is None:
         return None
-    # the core: the densest cells that hold CORE_SHARE of the subject's mass, kept around its peak
-    by_mass = sorted(cells, key=lambda c: -mass[c])
     subject_mass = sum(mass[c] for c in cells) or 1
-    dense: list[int] = []
-    running = 0
-    for c in by_mass:
-        dense.append(c)
-        running += mass[c]
-        if running >= CORE_SHARE * subject_mass:
-            break
-    dense_cells = set(dense)
-    core_groups = _regions([i in dense_cells for i in range(grid_w * grid_h)], grid_w, grid_h)
-    heaviest = max(core_groups, key=lambda g: sum(mass[c] for c in g))
-    core = refine(heaviest) or box
-    core = (max(core[0], box[0]), max(core[1], box[1]), min(core[2], box[2]), min(core[3], box[3]))
+    heaviest = _densest(cells, mass, grid_w, grid_h)
+    core = _within(refine(heaviest) or box, box)
     if (core[2] - core[0]) * (core[3] - core[1]) >= DIFFUSE_CORE:
         return None  # saliency spread all over: no part of the picture stands out to crop on
+    if lab is not None:  # its most salient part: where its colour stands out from its own
+        heaviest = _densest(cells, _distinctness(lab, (grid_w, grid_h), box, mass), grid_w, grid_h)
+        core = _within(refine(heaviest) or box, box)
     if away is not None:
         box = _union(box, _whole(core, away))
 
@@ -507,6 +546,6 @@ def detect_subject(image: Image.Image, faces: Sequence[FaceBox] = ()) -> Subject
     away = background_distance(lab)
     people = subject_with_faces(faces, image.size)
     if people is None:
-        return subject_from_map(_saliency(rgb, alpha, lab), away)
+        return subject_from_map(_saliency(rgb, alpha, lab), away, lab)
     assert people.core is not None
     return replace(people, box=_union(people.box, _whole(people.core, away)))
