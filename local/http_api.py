@@ -194,7 +194,7 @@ class HttpApi:
             claims=claims,
             source_ip=source_ip,
         )
-        result = self.runtime.invoke(route.function, event)
+        result = self.runtime.invoke(route.function, event, one_at_a_time=True)
         if result.error:
             return _json(500, _gateway_error("Internal Server Error", INTERNAL_DETAIL), cors)
         if len(json.dumps(result.payload)) > MAX_RESPONSE_BYTES:

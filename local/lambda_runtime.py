@@ -87,6 +87,7 @@ class LocalLambdaRuntime:
         self._functions: dict[str, FunctionSpec] = {}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._import_lock = threading.Lock()
+        self._environments: dict[str, threading.RLock] = {}
         self.invocations: list[tuple[str, float, bool]] = []
         # Where an asynchronous event that failed every attempt goes: (destination ARN, record).
         self.send_failure: Callable[[str, dict[str, Any]], None] | None = None
@@ -144,8 +145,14 @@ class LocalLambdaRuntime:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
 
-    def invoke(self, name_or_arn: str, event: Any) -> InvokeResult:
-        """Run the function on `event` and return its payload, or an error payload like Lambda's."""
+    def invoke(self, name_or_arn: str, event: Any, *, one_at_a_time: bool = False) -> InvokeResult:
+        """Run the function on `event` and return its payload, or an error payload like Lambda's.
+        `one_at_a_time`: wait while another invocation of the function runs, as a request waits for a
+        free execution environment: an HTTP function's resolver (Powertools) keeps the request it is
+        serving on itself, and offline every invocation shares the one module."""
+        if one_at_a_time:
+            with self._environment(name_or_arn):
+                return self.invoke(name_or_arn, event)
         spec = self.spec(name_or_arn)
         started = time.monotonic()
         context = LambdaContext(
@@ -175,6 +182,11 @@ class LocalLambdaRuntime:
         duration = (time.monotonic() - started) * 1000
         self.invocations.append((spec.name, duration, error))
         return InvokeResult(payload=payload, error=error, duration_ms=duration)
+
+    def _environment(self, name_or_arn: str) -> threading.RLock:
+        name = self.spec(name_or_arn).name
+        with self._import_lock:
+            return self._environments.setdefault(name, threading.RLock())
 
     def invoke_event(self, name_or_arn: str, event: Any) -> InvokeResult:
         """An asynchronous invocation's semantics, run now: a failing event is tried again up to the
