@@ -201,21 +201,21 @@ def _centre_prior(size: tuple[int, int]) -> Image.Image:
     return radial.point([255 - (v * 2) // 5 for v in range(256)])
 
 
+def _cell_colours(lab: Image.Image, grid: tuple[int, int]) -> list[tuple[int, float, float]]:
+    """The mean CIELAB colour of each cell of a `grid` (columns, rows) over `lab`, a and b weighted."""
+    cells = lab.resize(grid, Image.Resampling.BOX)
+    lum, a, b = (cells.getchannel(i).tobytes() for i in range(3))
+    return [
+        (lum[i], (a[i] - 128) * WEIGHT_COLOUR, (b[i] - 128) * WEIGHT_COLOUR) for i in range(grid[0] * grid[1])
+    ]
+
+
 def _grid_colours(lab: Image.Image, side: int) -> tuple[int, int, list[tuple[int, float, float]]]:
     """The mean CIELAB colour of each cell of a grid at most `side` cells a side (a, b weighted)."""
     width, height = lab.size
     scale = min(1.0, side / max(width, height))
     grid_w, grid_h = max(1, round(width * scale)), max(1, round(height * scale))
-    cells = lab.resize((grid_w, grid_h), Image.Resampling.BOX)
-    lum, a, b = (cells.getchannel(i).tobytes() for i in range(3))
-    return (
-        grid_w,
-        grid_h,
-        [
-            (lum[i], (a[i] - 128) * WEIGHT_COLOUR, (b[i] - 128) * WEIGHT_COLOUR)
-            for i in range(grid_w * grid_h)
-        ],
-    )
+    return grid_w, grid_h, _cell_colours(lab, (grid_w, grid_h))
 
 
 def background_distance(lab: Image.Image) -> Image.Image:
@@ -409,11 +409,7 @@ def _distinctness(
     median colour of its `box`: 0..1 of the box's 95th percentile, to the power DISTINCT_POWER; 0 where
     nothing is salient (`mass`)."""
     grid_w, grid_h = grid
-    cells = lab.resize(grid, Image.Resampling.BOX)
-    lum, a, b = (cells.getchannel(i).tobytes() for i in range(3))
-    colours = [
-        (lum[i], (a[i] - 128) * WEIGHT_COLOUR, (b[i] - 128) * WEIGHT_COLOUR) for i in range(grid_w * grid_h)
-    ]
+    colours = _cell_colours(lab, grid)
     x0, y0 = int(box[0] * grid_w), int(box[1] * grid_h)
     x1, y1 = max(x0 + 1, -int(-box[2] * grid_w)), max(y0 + 1, -int(-box[3] * grid_h))
     inside = [colours[y * grid_w + x] for y in range(y0, min(y1, grid_h)) for x in range(x0, min(x1, grid_w))]
