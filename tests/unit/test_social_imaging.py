@@ -176,6 +176,19 @@ def test_a_focal_point_centres_the_crop_clamped_to_the_picture() -> None:
     assert (left + right) / 2 == pytest.approx(480) and (top, bottom) == (0, 800)
 
 
+def test_a_focal_point_sits_in_the_middle_of_what_a_story_viewer_sees() -> None:
+    # a Story's UI covers its top 25% and bottom 15%: the visible band's middle is 55% down the crop
+    story_zone = (0.25, 0.15, 0.10, 0.10)
+    left, top, right, bottom = plan_crop((1000, 3000), (1080, 1920), safe_zone=story_zone, focal=(0.5, 0.5))
+    assert (right - left, bottom - top) == pytest.approx((1000, 1000 * 1920 / 1080))
+    assert top + 0.55 * (bottom - top) == pytest.approx(1500)
+    # near the picture's edge it is clamped, as without a safe zone
+    assert plan_crop((1000, 3000), (1080, 1920), safe_zone=story_zone, focal=(0.5, 0.02))[1] == 0
+    # a symmetric zone changes nothing: the point is in the middle of the crop
+    square = plan_crop((1200, 800), (1080, 1080), safe_zone=(0.15, 0.15, 0.1, 0.1), focal=(0.5, 0.5))
+    assert square == (200.0, 0.0, 1000.0, 800.0)
+
+
 def test_a_subject_is_centred_in_the_safe_zone_when_it_can_be() -> None:
     # a 9:16 crop of 1200x800 is 450 wide; the safe zone keeps 10% each side clear: 45 px
     crop = plan_crop((1200, 800), (1080, 1920), (0.30, 0.40, 0.36, 0.60), (0.25, 0.15, 0.10, 0.10))

@@ -91,7 +91,8 @@ def plan_crop(
     as large as the source allows.
 
     - "center": centred;
-    - "smart" with a `focal` point (0..1 of the source): centred on it, clamped to the source;
+    - "smart" with a `focal` point (0..1 of the source): the point at the middle of the crop's safe zone
+      (the middle of the crop when there is none), clamped to the source;
     - "smart" with a `subject_box` (0..1 of the source): the subject inside the crop and, where it fits,
       inside the crop's safe zone (`safe_zone`: top, bottom, left, right fractions of the output),
       centred in it as far as the source allows; where the subject cannot fit, its `core` (0..1, the
@@ -108,12 +109,12 @@ def plan_crop(
     cw, ch = _crop_size(src_size, out_size)
     if mode == "center" or (focal is None and subject_box is None):
         return cover_box(src_size, out_size)
-    if focal is not None:
-        x = clamp(focal[0] * sw - cw / 2, 0.0, sw - cw)
-        y = clamp(focal[1] * sh - ch / 2, 0.0, sh - ch)
+    top, bottom, left, right = safe_zone or (0.0, 0.0, 0.0, 0.0)
+    if focal is not None:  # at the middle of the safe span: a Story's UI covers more at the top
+        x = clamp(focal[0] * sw - cw * (1 + left - right) / 2, 0.0, sw - cw)
+        y = clamp(focal[1] * sh - ch * (1 + top - bottom) / 2, 0.0, sh - ch)
         return x, y, x + cw, y + ch
     assert subject_box is not None
-    top, bottom, left, right = safe_zone or (0.0, 0.0, 0.0, 0.0)
     bx0, by0, bx1, by1 = subject_box
     kx0, ky0, kx1, ky1 = core if core is not None else subject_box
     ax, ay = centroid if centroid is not None else ((kx0 + kx1) / 2, (ky0 + ky1) / 2)

@@ -44,7 +44,12 @@ class SocialRecipe(RequestModel):
     all_formats: bool = False
     show_safe_zones: bool = False
     crop_mode: Literal["smart", "center", "fit"] = "smart"
-    focal_point: FocalPoint | None = None
+    focal_point: FocalPoint | None = Field(
+        None,
+        description="smart mode: where the subject is (0..1 of the width and height); each crop puts it "
+        "in the middle of the format's safe zone (the part no platform UI covers), as far as the picture "
+        "allows.",
+    )
     fill: str = Field("#ffffff", description="fit mode: a colour like #ffffff, or 'blur' (the image itself)")
     output_format: Literal["jpg", "jpeg", "png", "webp"] = "jpg"
     quality: int = Field(85, ge=30, le=100)
