@@ -167,9 +167,35 @@ def test_social_export_of_a_photo_shows_every_format(studio_url: str, page: Any,
     focal.click(position={"x": box["width"] * 0.72, "y": box["height"] * 0.45})
     assert social.get_by_role("checkbox", name="Use this focal point").is_checked()
     assert social.get_by_label("Focal x (%)").input_value() == "72"
+    assert page.locator(".focal-marker").is_visible()
 
     social.get_by_role("button", name="Export", exact=True).click()
     page.get_by_text(re.compile(r"^\d+ formats ready\.")).wait_for(timeout=60_000)
+    social.get_by_text("The crops followed your focal point.").wait_for()
+    assert page.locator(".subject-box").is_hidden()
+
+    # Without the focal point, smart crop shows what it followed over the photo: the subject (dashed),
+    # and the part kept first (solid), here the red disc at x 1000-1300, y 300-600.
+    social.get_by_role("checkbox", name="Use this focal point").uncheck()
+    assert page.locator(".focal-marker").is_hidden()  # a point not used is not shown
+    social.get_by_role("button", name="Export", exact=True).click()
+    social.get_by_text(re.compile(r"^Smart crop followed the dashed box")).wait_for(timeout=60_000)
+
+    def drawn(selector: str) -> tuple[float, float, float, float]:
+        """The element's box in fractions of the photo's (both measured now: the page scrolls)."""
+        rect, shown = page.locator(selector).bounding_box(), focal.bounding_box()
+        assert rect is not None and shown is not None, selector
+        left, top = (rect["x"] - shown["x"]) / shown["width"], (rect["y"] - shown["y"]) / shown["height"]
+        return left, top, left + rect["width"] / shown["width"], top + rect["height"] / shown["height"]
+
+    core, subject = drawn(".subject-core"), drawn(".subject-box")
+    page.evaluate("() => document.querySelector('fieldset.focal').scrollIntoView()")
+    shoot(page, "05a-social-followed", full_page=False)
+    assert 0.55 < core[0] < 1000 / 1600 + 0.01 and 1300 / 1600 - 0.01 < core[2] < 0.9, core
+    assert 0.2 < core[1] < 300 / 1000 + 0.01 and 600 / 1000 - 0.01 < core[3] < 0.7, core
+    assert all(subject[i] <= core[i] + 0.005 for i in (0, 1)) and all(
+        subject[i] >= core[i] - 0.005 for i in (2, 3)
+    )
 
     token = token_of(page)
     platforms = sorted({t["platform"] for t in api_get(studio_url, "templates", token)["templates"]})

@@ -122,3 +122,50 @@ def test_an_upload_with_a_recipe_exports_itself(client: ApiClient, deployed: Dep
         assert asset["parent_id"] == ticket["upload"]["id"] and asset["source"] == "social"
         sizes.add((asset["width"], asset["height"]))
     assert sizes == {(1080, 1080), (1080, 1920)}
+
+
+def _followed(client: ApiClient, data: bytes, **extra: object) -> dict:
+    body = {"image": base64.b64encode(data).decode(), "platforms": ["instagram"], **extra}
+    status, answer = client.call("POST", f"{P}/social/optimize", user="alice", body=body)
+    assert status == 200, answer
+    return answer
+
+
+def test_the_answer_shows_what_the_crops_followed_and_how_to_correct_it(client: ApiClient) -> None:
+    from skimage import data
+
+    portrait = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(portrait, "PNG")
+    answer = _followed(client, portrait.getvalue())
+    subject = answer["subject"]
+    assert subject["followed"] == "faces" and subject["faces"] == 1
+    assert (subject["source_width"], subject["source_height"]) == (512, 512)
+    core, box = subject["core"], subject["box"]
+    # the core is her face (about x 165-290, y 40-168), the box the whole person around it
+    assert (
+        core["x"] < 190
+        and core["x"] + core["width"] > 265
+        and core["y"] < 70
+        and core["y"] + core["height"] > 150
+    )
+    assert box["x"] <= core["x"] and box["x"] + box["width"] >= core["x"] + core["width"]
+    assert box["height"] > 2 * core["height"]
+    assert "Smart crop followed 1 face." in answer["notes"]
+
+    # a product shot: the warm block at 15-30% across, 30-70% down, on a flat blue
+    answer = _followed(client, photo())
+    subject = answer["subject"]
+    assert subject["followed"] == "subject" and subject["faces"] == 0
+    box = subject["box"]
+    assert 0.1 * 1600 < box["x"] < 0.2 * 1600 and 0.25 * 1600 < box["x"] + box["width"] < 0.35 * 1600
+    assert any("focal point" in note for note in answer["notes"])
+
+    flat = io.BytesIO()
+    Image.new("RGB", (900, 600), (128, 128, 128)).save(flat, "PNG")
+    answer = _followed(client, flat.getvalue())
+    assert answer["subject"]["followed"] == "no subject" and answer["subject"]["box"] is None
+    assert any("no clear subject" in note and "focal point" in note for note in answer["notes"])
+
+    answer = _followed(client, photo(), focal_point={"x": 0.2, "y": 0.5})
+    assert answer["subject"]["followed"] == "focal point" and answer["subject"]["box"] is None
+    assert _followed(client, photo(), crop_mode="center")["subject"]["followed"] == "centre"

@@ -18,6 +18,9 @@ export function socialView(root) {
   const useFocal = h("input", { type: "checkbox", id: nextId() });
   const focalStage = h("div", { class: "focal-stage", hidden: true });
   const marker = h("span", { class: "focal-marker", "aria-hidden": "true" });
+  const subjectBox = h("span", { class: "subject-box", hidden: true, "aria-hidden": "true" });
+  const coreBox = h("span", { class: "subject-core", hidden: true, "aria-hidden": "true" });
+  const followed = h("p", { class: "hint followed", hidden: true });
   const safe = h("input", { type: "checkbox", checked: true, id: nextId() });
   const go = h("button", { type: "submit", class: "primary", text: "Export" });
   const status = statusLine();
@@ -35,12 +38,38 @@ export function socialView(root) {
   const placeMarker = () => {
     marker.style.left = `${fx.value}%`;
     marker.style.top = `${fy.value}%`;
+    marker.hidden = !useFocal.checked; // a point that is not used is not shown
   };
+  useFocal.addEventListener("change", placeMarker);
   for (const c of [fx, fy]) c.addEventListener("input", () => ((useFocal.checked = true), placeMarker()));
+
+  // What the last export's crops followed, drawn over the photo: the subject (dashed) and its core.
+  const FOLLOWED = {
+    faces: (s) => `Smart crop followed ${s.faces} face${s.faces === 1 ? "" : "s"}: the dashed box is the person, the solid one is kept first.`,
+    subject: () => "Smart crop followed the dashed box (the solid one is kept first). Wrong? Click the subject and export again.",
+    "no subject": () => "Smart crop found no clear subject and centred the crops. Click the subject and export again.",
+    "focal point": () => "The crops followed your focal point.",
+  };
+  const place = (el, rect, s) => {
+    el.hidden = !rect;
+    if (!rect) return;
+    el.style.left = `${(rect.x / s.source_width) * 100}%`;
+    el.style.top = `${(rect.y / s.source_height) * 100}%`;
+    el.style.width = `${(rect.width / s.source_width) * 100}%`;
+    el.style.height = `${(rect.height / s.source_height) * 100}%`;
+  };
+  const showFollowed = (s) => {
+    const say = s && FOLLOWED[s.followed];
+    place(subjectBox, say ? s.box : null, s);
+    place(coreBox, say ? s.core : null, s);
+    followed.hidden = !say;
+    followed.textContent = say ? say(s) : "";
+  };
   input.onChange(() => {
     const o = input.get();
     focalStage.replaceChildren();
     focalStage.hidden = !o;
+    showFollowed(null);
     if (!o) return;
     const img = h("img", { src: o.url, alt: "Click where the subject is to set the focal point" });
     img.addEventListener("click", (e) => {
@@ -50,7 +79,7 @@ export function socialView(root) {
       useFocal.checked = true;
       placeMarker();
     });
-    focalStage.append(img, marker);
+    focalStage.append(img, subjectBox, coreBox, marker);
     placeMarker();
   });
 
@@ -93,6 +122,7 @@ export function socialView(root) {
       h("legend", { text: "Focal point" }),
       h("p", { class: "hint", text: "Click the photo where the subject is, or type the position." }),
       focalStage,
+      followed,
       h("div", { class: "check" }, useFocal, h("label", { for: useFocal.id, text: "Use this focal point" })),
       h("div", { class: "row" }, field("Focal x (%)", fx), field("Focal y (%)", fy)),
     ),
@@ -120,6 +150,7 @@ export function socialView(root) {
     busy(go, status, `Exporting to ${chosen.length} platform(s)…`, async () => {
       const r = await post("social/optimize", body);
       grid.replaceChildren(...r.outputs.map(cell));
+      showFollowed(r.subject);
       bundle.replaceChildren(
         r.bundle_url ? h("a", { class: "button primary", href: r.bundle_url, download: "", text: `Download all ${r.outputs.length} as a zip` }) : "",
       );

@@ -15,7 +15,7 @@ from imagestudio.api.context import caller, ports
 from imagestudio.api.original_answers import answer_shape, data_url
 from imagestudio.catalog import get_catalog
 from imagestudio.catalog.models import SafeZone
-from imagestudio.operations.social import SocialExport, SocialRequest, optimize
+from imagestudio.operations.social import CropGuide, SocialExport, SocialRequest, optimize
 from imagestudio.ports import Ports
 from imagestudio.store.blobs import BlobStore
 
@@ -44,12 +44,38 @@ class SocialOutput(BaseModel):
     safe_zone_preview_url: str | None = None
 
 
+class CropSubject(BaseModel):
+    """What the crops followed, in the source's pixels: draw it over the photo to see what smart crop
+    kept, and give a focal point where it is wrong."""
+
+    followed: str = Field(description="faces, subject, no subject (centred), focal point, centre or fit")
+    source_width: int
+    source_height: int
+    box: Rect | None = Field(None, description="the subject (with faces: the people)")
+    core: Rect | None = Field(None, description="the part kept when a format cannot hold the whole subject")
+    faces: int = 0
+
+
 class SocialResponse(BaseModel):
     export_id: str
     outputs: list[SocialOutput]
     bundle_url: str | None = None
     credits_charged: int = 0
     notes: list[str] = []
+    subject: CropSubject | None = None
+
+
+def _subject(guide: CropGuide | None) -> CropSubject | None:
+    if guide is None:
+        return None
+    return CropSubject(
+        followed=guide.followed,
+        source_width=guide.source_size[0],
+        source_height=guide.source_size[1],
+        box=_crop_rect(guide.box) if guide.box else None,
+        core=_crop_rect(guide.core) if guide.core else None,
+        faces=guide.faces,
+    )
 
 
 def _rect(box: Any) -> Rect:
@@ -85,6 +111,7 @@ def social_response(result: SocialExport, blobs: BlobStore) -> SocialResponse:
         ],
         bundle_url=blobs.download_url(result.bundle_key) if result.bundle_key else None,
         notes=[*result.notes, "Social exports run on our own compute: no credits are charged."],
+        subject=_subject(result.guide),
     )
 
 

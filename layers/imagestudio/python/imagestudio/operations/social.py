@@ -16,7 +16,7 @@ from pydantic import AliasChoices, Field, field_validator
 from imagestudio.catalog import get_catalog
 from imagestudio.errors import InvalidInput
 from imagestudio.ids import new_id
-from imagestudio.imaging.social import Target, export, largest_size, prepare
+from imagestudio.imaging.social import Prepared, Target, export, largest_size, prepare
 from imagestudio.models.records import Asset
 from imagestudio.models.requests import RequestModel
 from imagestudio.operations.asset_files import store_asset_files
@@ -92,12 +92,60 @@ class ExportedOutput:
     overlay_key: str | None
 
 
+PixelBox = tuple[int, int, int, int]  # left, top, right, bottom in the source's pixels
+
+
+@dataclass(frozen=True)
+class CropGuide:
+    """What the crops followed, so a user can see it and correct it with a focal point."""
+
+    followed: Literal["faces", "subject", "no subject", "focal point", "centre", "fit"]
+    source_size: tuple[int, int]
+    box: PixelBox | None = None  # the subject (faces: the people)
+    core: PixelBox | None = None  # the part kept when a format cannot hold the whole subject
+    faces: int = 0
+
+    def note(self) -> str | None:
+        fix = "to choose, give a focal point (in the Studio: click the photo) and export again."
+        if self.followed == "faces":
+            return f"Smart crop followed {self.faces} face{'s' if self.faces != 1 else ''}."
+        if self.followed == "subject":
+            return f"Smart crop followed the subject it found (no face); if a format misses it, {fix}"
+        if self.followed == "no subject":
+            return f"Smart crop found no clear subject, so the crops are centred; {fix}"
+        return None
+
+
+def crop_guide(prepared: Prepared, recipe: SocialRecipe) -> CropGuide:
+    size = prepared.source_size
+    if recipe.crop_mode != "smart":
+        return CropGuide(followed="centre" if recipe.crop_mode == "center" else "fit", source_size=size)
+    if recipe.focal_point is not None:
+        return CropGuide(followed="focal point", source_size=size)
+    subject = prepared.subject()
+    if subject is None:
+        return CropGuide(followed="no subject", source_size=size)
+
+    def pixels(box: tuple[float, float, float, float]) -> PixelBox:
+        left, top, right, bottom = box
+        return round(left * size[0]), round(top * size[1]), round(right * size[0]), round(bottom * size[1])
+
+    return CropGuide(
+        followed="faces" if subject.faces else "subject",
+        source_size=size,
+        box=pixels(subject.box),
+        core=pixels(subject.core) if subject.core is not None else None,
+        faces=subject.faces,
+    )
+
+
 @dataclass
 class SocialExport:
     export_id: str
     outputs: list[ExportedOutput]
     bundle_key: str | None = None
     notes: list[str] = field(default_factory=list)
+    guide: CropGuide | None = None
 
     def outcome(self) -> Outcome:
         """As every operation answers: no job (our own compute, free), one unit per format."""
@@ -245,7 +293,9 @@ def export_image(
                 overlay_key=overlay_key,
             )
         )
-    result = SocialExport(export_id=export_id, outputs=outputs)
+    guide = crop_guide(prepared, recipe)
+    note = guide.note()
+    result = SocialExport(export_id=export_id, outputs=outputs, notes=[note] if note else [], guide=guide)
     if recipe.bundle:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
