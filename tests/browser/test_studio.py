@@ -180,6 +180,9 @@ def test_social_export_of_a_photo_shows_every_format(studio_url: str, page: Any,
     assert page.locator(".focal-marker").is_hidden()  # a point not used is not shown
     social.get_by_role("button", name="Export", exact=True).click()
     social.get_by_text(re.compile(r"^Smart crop followed the dashed box")).wait_for(timeout=60_000)
+    assert (
+        "Smart crop" not in social.get_by_text(re.compile(r"^\d+ formats ready\.")).inner_text()
+    )  # said once
 
     def drawn(selector: str) -> tuple[float, float, float, float]:
         """The element's box in fractions of the photo's (both measured now: the page scrolls)."""

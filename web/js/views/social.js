@@ -64,6 +64,7 @@ export function socialView(root) {
     place(coreBox, say ? s.core : null, s);
     followed.hidden = !say;
     followed.textContent = say ? say(s) : "";
+    return Boolean(say);
   };
   input.onChange(() => {
     const o = input.get();
@@ -150,11 +151,13 @@ export function socialView(root) {
     busy(go, status, `Exporting to ${chosen.length} platform(s)…`, async () => {
       const r = await post("social/optimize", body);
       grid.replaceChildren(...r.outputs.map(cell));
-      showFollowed(r.subject);
+      const drawn = showFollowed(r.subject);
       bundle.replaceChildren(
         r.bundle_url ? h("a", { class: "button primary", href: r.bundle_url, download: "", text: `Download all ${r.outputs.length} as a zip` }) : "",
       );
-      status.ok(`${r.outputs.length} formats ready. ${r.notes.join(" ")}`);
+      // what smart crop followed is said under the photo, where it is drawn: not twice
+      const notes = drawn ? r.notes.filter((n) => !n.startsWith("Smart crop")) : r.notes;
+      status.ok(`${r.outputs.length} formats ready. ${notes.join(" ")}`);
     }).finally(() => grid.removeAttribute("aria-busy"));
   });
 
