@@ -151,6 +151,7 @@ def test_the_answer_shows_what_the_crops_followed_and_how_to_correct_it(client: 
     assert box["x"] <= core["x"] and box["x"] + box["width"] >= core["x"] + core["width"]
     assert box["height"] > 2 * core["height"]
     assert "Smart crop followed 1 face." in answer["notes"]
+    assert subject["note"] == "Smart crop followed 1 face."  # the page says it once, under the photo
 
     # a product shot: the warm block at 15-30% across, 30-70% down, on a flat blue
     answer = _followed(client, photo())

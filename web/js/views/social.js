@@ -156,7 +156,7 @@ export function socialView(root) {
         r.bundle_url ? h("a", { class: "button primary", href: r.bundle_url, download: "", text: `Download all ${r.outputs.length} as a zip` }) : "",
       );
       // what smart crop followed is said under the photo, where it is drawn: not twice
-      const notes = drawn ? r.notes.filter((n) => !n.startsWith("Smart crop")) : r.notes;
+      const notes = drawn ? r.notes.filter((n) => n !== r.subject.note) : r.notes;
       status.ok(`${r.outputs.length} formats ready. ${notes.join(" ")}`);
     }).finally(() => grid.removeAttribute("aria-busy"));
   });

@@ -54,6 +54,7 @@ class CropSubject(BaseModel):
     box: Rect | None = Field(None, description="the subject (with faces: the people)")
     core: Rect | None = Field(None, description="the part kept when a format cannot hold the whole subject")
     faces: int = 0
+    note: str | None = Field(None, description="the sentence `notes` gives about it, if any")
 
 
 class SocialResponse(BaseModel):
@@ -75,6 +76,7 @@ def _subject(guide: CropGuide | None) -> CropSubject | None:
         box=_crop_rect(guide.box) if guide.box else None,
         core=_crop_rect(guide.core) if guide.core else None,
         faces=guide.faces,
+        note=guide.note(),
     )
 
 

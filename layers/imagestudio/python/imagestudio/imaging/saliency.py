@@ -93,8 +93,16 @@ class Subject:
 
     def pixels(self, width: int, height: int) -> tuple[float, float, float, float]:
         """The box in pixels of a width x height picture (left, top, right, bottom)."""
-        left, top, right, bottom = self.box
-        return left * width, top * height, right * width, bottom * height
+        return _scaled(self.box, width, height)
+
+    def core_pixels(self, width: int, height: int) -> tuple[float, float, float, float] | None:
+        """The core in pixels of a width x height picture, if there is one."""
+        return _scaled(self.core, width, height) if self.core is not None else None
+
+
+def _scaled(box: Fractions, width: int, height: int) -> tuple[float, float, float, float]:
+    left, top, right, bottom = box
+    return left * width, top * height, right * width, bottom * height
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -355,6 +363,14 @@ def _gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 Fractions = tuple[float, float, float, float]  # left, top, right, bottom: 0..1 of the picture
 
 
+def _grid_span(box: Fractions, grid_w: int, grid_h: int) -> tuple[int, int, int, int]:
+    """The cells a box covers on a grid_w x grid_h grid: (x0, y0, x1, y1), ends exclusive, at least one
+    cell each way."""
+    x0, y0 = min(int(box[0] * grid_w), grid_w - 1), min(int(box[1] * grid_h), grid_h - 1)
+    x1, y1 = max(x0 + 1, -int(-box[2] * grid_w)), max(y0 + 1, -int(-box[3] * grid_h))
+    return x0, y0, min(x1, grid_w), min(y1, grid_h)
+
+
 def _whole(part: Fractions, away: Image.Image) -> Fractions | None:
     """The bounds of what stands apart from the background in the `away` map (`background_distance`)
     and touches `part`: the whole object the part belongs to; None when nothing there stands apart."""
@@ -364,8 +380,7 @@ def _whole(part: Fractions, away: Image.Image) -> Fractions | None:
     threshold = round(255 * OBJECT_THRESHOLD)
     cells = away.resize((grid_w, grid_h), Image.Resampling.BOX).tobytes()
     groups = _regions([v >= threshold for v in cells], grid_w, grid_h)
-    x0, y0 = int(part[0] * grid_w), int(part[1] * grid_h)
-    x1, y1 = max(x0 + 1, -int(-part[2] * grid_w)), max(y0 + 1, -int(-part[3] * grid_h))
+    x0, y0, x1, y1 = _grid_span(part, grid_w, grid_h)
     touching = [
         c
         for group in groups
@@ -410,12 +425,11 @@ def _distinctness(
     nothing is salient (`mass`)."""
     grid_w, grid_h = grid
     colours = _cell_colours(lab, grid)
-    x0, y0 = int(box[0] * grid_w), int(box[1] * grid_h)
-    x1, y1 = max(x0 + 1, -int(-box[2] * grid_w)), max(y0 + 1, -int(-box[3] * grid_h))
-    inside = [colours[y * grid_w + x] for y in range(y0, min(y1, grid_h)) for x in range(x0, min(x1, grid_w))]
-    own = tuple(sorted(c[k] for c in inside)[len(inside) // 2] for k in range(3))
+    x0, y0, x1, y1 = _grid_span(box, grid_w, grid_h)
+    inside = [y * grid_w + x for y in range(y0, y1) for x in range(x0, x1)]
+    own = tuple(sorted(colours[i][k] for i in inside)[len(inside) // 2] for k in range(3))
     far = [math.dist(c, own) for c in colours]
-    top = sorted(far[y * grid_w + x] for y in range(y0, min(y1, grid_h)) for x in range(x0, min(x1, grid_w)))
+    top = sorted(far[i] for i in inside)
     scale = top[int(0.95 * (len(top) - 1))] or 1.0
     return [min(1.0, d / scale) ** DISTINCT_POWER if m else 0.0 for d, m in zip(far, mass, strict=True)]
 

@@ -125,18 +125,19 @@ def crop_guide(prepared: Prepared, recipe: SocialRecipe) -> CropGuide:
     subject = prepared.subject()
     if subject is None:
         return CropGuide(followed="no subject", source_size=size)
-
-    def pixels(box: tuple[float, float, float, float]) -> PixelBox:
-        left, top, right, bottom = box
-        return round(left * size[0]), round(top * size[1]), round(right * size[0]), round(bottom * size[1])
-
+    core = subject.core_pixels(*size)
     return CropGuide(
         followed="faces" if subject.faces else "subject",
         source_size=size,
-        box=pixels(subject.box),
-        core=pixels(subject.core) if subject.core is not None else None,
+        box=_rounded(subject.pixels(*size)),
+        core=_rounded(core) if core is not None else None,
         faces=subject.faces,
     )
+
+
+def _rounded(box: tuple[float, float, float, float]) -> PixelBox:
+    left, top, right, bottom = box
+    return round(left), round(top), round(right), round(bottom)
 
 
 @dataclass
